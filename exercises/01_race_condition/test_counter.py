@@ -1,0 +1,42 @@
+"""Quick checks for counter.py. Run: python -m pytest exercises/01_race_condition
+
+The hidden grading suite checks the same things more thoroughly (more schedules, random sizes).
+"""
+
+import threading
+
+import counter
+from grader.harness.preempt import forced_interleavings
+
+
+def test_counter_counts_on_one_thread():
+    shared = counter.Counter()
+    assert shared.value == 0
+    shared.increment()
+    shared.increment(5)
+    assert shared.value == 6, "increment() then increment(5) should give 6"
+
+
+def test_count_in_threads_returns_the_total():
+    assert counter.count_in_threads(4, 1000) == 4000
+
+
+def test_no_update_is_lost_under_forced_interleavings(schedules):
+    # Real schedulers rarely switch threads mid-increment; this test makes them switch often.
+    for seed in schedules.seeds(3):
+        shared = counter.Counter()
+
+        def work():
+            for _ in range(200):
+                shared.increment()
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        with forced_interleavings([counter], seed):
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        assert shared.value == 800, (
+            f"lost update: 4 threads x 200 increments gave {shared.value}, expected 800"
+            f" ({schedules.replay_hint()})"
+        )

@@ -1,0 +1,1 @@
+"""The concurrency kit's harness and grader: `python -m grader --help`."""

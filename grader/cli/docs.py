@@ -1,0 +1,21 @@
+"""`python -m grader docs`: regenerate the manifest-driven parts of the README files."""
+
+from __future__ import annotations
+
+import argparse
+
+from grader import docs
+from grader.manifest import KIT_ROOT
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("docs", help="regenerate exercise tables and hints from exercises.toml")
+    parser.add_argument("--check", action="store_true", help="only report stale files; exit 1 if any")
+    parser.set_defaults(run=run)
+
+
+def run(arguments: argparse.Namespace) -> int:
+    stale = docs.stale_files() if arguments.check else docs.write_all()
+    for path in stale:
+        print(f"{'stale' if arguments.check else 'updated'}: {path.relative_to(KIT_ROOT)}")
+    return 1 if arguments.check and stale else 0

@@ -1,0 +1,254 @@
+"""A real HTTP server on 127.0.0.1 for grading students' httpx downloaders and scrapers.
+
+A mocked transport would only show that the student called httpx; threads, timeouts and
+connection errors have to meet real sockets. This server answers routes registered by a test,
+can be slow, fail or hang up on cue, and counts concurrent requests on its own side of the
+wire, so the parallelism a test measures is the one the student's code really produced.
+
+A request counts as in flight from the moment it has been read until the moment the server
+starts sending its answer (or hangs up). Ending the count *before* the first byte goes out
+means that once a client has seen a response, the server has already counted it done, so a
+client that never has more than N requests open can never be measured above N.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import socketserver
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+# serve_forever() looks for a shutdown request once per poll; the default 0.5 s would make
+# stop() as slow as that.
+_POLL_INTERVAL = 0.05
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request as the server saw it; times are time.perf_counter() values."""
+
+    path: str
+    started: float  # the request line has been read
+    finished: float  # the server starts sending the response, or hangs up
+    status: int | None  # None when the server hung up without answering
+
+
+@dataclass(frozen=True)
+class _Route:
+    body: bytes
+    status: int
+    delay: float
+    drop: bool
+    content_type: str
+
+
+_NOT_FOUND = _Route(b"not found", 404, 0.0, False, "text/plain; charset=utf-8")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    # HTTP/1.1 with Content-Length keeps connections alive, so a shared httpx.Client reuses them.
+    protocol_version = "HTTP/1.0"
+    server: _HTTPServer
+    _started: float
+
+    def parse_request(self) -> bool:
+        self._started = time.perf_counter()  # called right after the request line was read
+        return super().parse_request()
+
+    def do_GET(self) -> None:
+        loopback = self.server.loopback
+        route = loopback._enter(self.path) or _NOT_FOUND
+        # An Event instead of time.sleep(), so that stop() cuts every pending delay short.
+        interrupted = loopback._stopping.wait(route.delay)
+        dropped = route.drop or interrupted
+        status = None if dropped else route.status
+        loopback._leave(RequestRecord(self.path, self._started, time.perf_counter(), status))
+        if dropped:
+            self.close_connection = True  # the socket is closed without a single byte sent
+            return
+        self.send_response(route.status)
+        self.send_header("Content-Type", route.content_type)
+        self.send_header("Content-Length", str(len(route.body)))
+        self.end_headers()
+        self.wfile.write(route.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep the test output clean: no line on stderr per request."""
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True  # a handler stuck with a silent client must not keep Python alive
+    request_queue_size = 128  # listen backlog: a burst of 64+ simultaneous connects succeeds
+
+    def __init__(self, loopback: LoopbackServer) -> None:
+        self.loopback = loopback
+        self._connections: set[socket.socket] = set()
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind() calls socket.getfqdn(), a reverse DNS lookup that takes
+        # seconds on some Windows and macOS hosts; nothing here needs the name.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.loopback._lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.loopback._lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Hang up on every open connection, including idle keep-alive ones.
+
+        Without this, a handler waiting for the next request of a keep-alive client would go
+        on serving it after stop().
+        """
+        with self.loopback._lock:  # held, so no handler closes a socket under our feet
+            for connection in self._connections:
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:  # the client has already closed it
+                    pass
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (its timeout expired, it was cancelled) is a normal event in
+        # these tests, as is a connection cut by stop(); only other errors are worth a traceback.
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError) or (
+            isinstance(error, OSError) and self.loopback._stopping.is_set()
+        ):
+            return
+        super().handle_error(request, client_address)
+
+
+class LoopbackServer:
+    """HTTP/1.1 server on 127.0.0.1, ephemeral port, serving in background threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._routes: dict[str, _Route] = {}
+        self._records: list[RequestRecord] = []
+        self._in_flight = 0
+        self._peak = 0
+        self._stopping = threading.Event()
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._httpd is not None:
+            raise RuntimeError("a LoopbackServer can be started only once")
+        self._httpd = _HTTPServer(self)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": _POLL_INTERVAL},
+            name=f"loopback-{self._httpd.server_port}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and hang up on every connection; pending delays end at once."""
+        if self._httpd is None or self._thread is None or self._stopping.is_set():
+            return
+        self._stopping.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._httpd.close_connections()
+        self._thread.join()
+
+    def __enter__(self) -> LoopbackServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._httpd is None:
+            raise RuntimeError("the server has not been started")
+        return f"http://127.0.0.1:{self._httpd.server_port}"
+
+    def add(
+        self,
+        path: str | None = None,
+        *,
+        body: bytes | str = b"",
+        status: int = 200,
+        delay: float = 0.0,
+        drop: bool = False,
+        content_type: str = "text/html; charset=utf-8",
+    ) -> str:
+        """Register a route and return its full URL.
+
+        path None -> a fresh random unique path (so students cannot hard-code URLs); a path
+        is matched exactly, query string included. delay: seconds the server waits before
+        answering (stop() interrupts it). drop: after the delay, close the connection without
+        sending any response. A str body is encoded as UTF-8.
+        """
+        base_url = self.base_url
+        if path is None:
+            path = f"/{secrets.token_hex(8)}"  # 64 random bits: unique without bookkeeping
+        elif not path.startswith("/"):
+            raise ValueError(f"path must start with '/': {path!r}")
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        with self._lock:
+            self._routes[path] = _Route(body, status, delay, drop, content_type)
+        return base_url + path
+
+    def refused_url(self) -> str:
+        """URL of a loopback port where nothing listens, so connecting is refused.
+
+        The port was free a moment ago; another program could take it, but ephemeral ports
+        are handed out in turn, so that does not happen in practice. On Windows the refusal
+        takes about 2 s to arrive, because the OS retries the connection attempt.
+        """
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        return f"http://127.0.0.1:{port}/{secrets.token_hex(8)}"
+
+    @property
+    def in_flight(self) -> int:
+        """Requests currently being handled."""
+        with self._lock:
+            return self._in_flight
+
+    @property
+    def peak_in_flight(self) -> int:
+        """The highest in_flight since start or the last reset()."""
+        with self._lock:
+            return self._peak
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Completed requests, in completion order (a copy)."""
+        with self._lock:
+            return list(self._records)
+
+    def reset(self) -> None:
+        """Forget the records and the peak; routes stay."""
+        with self._lock:
+            self._records.clear()
+            self._peak = self._in_flight  # requests still in flight are part of the new peak
+
+    def _enter(self, path: str) -> _Route | None:
+        with self._lock:
+            self._in_flight += 1
+            self._peak = max(self._peak, self._in_flight)
+            return self._routes.get(path)
+
+    def _leave(self, record: RequestRecord) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            self._records.append(record)

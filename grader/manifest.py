@@ -1,0 +1,94 @@
+"""The exercise manifest, `exercises.toml`: the single source of exercise metadata.
+
+Everything that needs to know which exercises exist (the pytest plugin, the grader, the
+benchmark, the generated documentation) asks this module instead of keeping its own list.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+MANIFEST_PATH = KIT_ROOT / "exercises.toml"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    module: str
+    title: str
+    time_limit: float
+    points: dict[str, int]
+    hints: tuple[str, ...]
+
+    @property
+    def max_points(self) -> int:
+        return sum(self.points.values())
+
+    @property
+    def stub_dir(self) -> Path:
+        return KIT_ROOT / "exercises" / self.id
+
+    @property
+    def reference_dir(self) -> Path:
+        return KIT_ROOT / "solutions" / self.id
+
+    @property
+    def hidden_suite_dir(self) -> Path:
+        return KIT_ROOT / "tests" / self.id
+
+    @property
+    def mutants_dir(self) -> Path:
+        return self.hidden_suite_dir / "mutants"
+
+    def module_file(self, submission: Path | None = None) -> Path:
+        """The student's file inside a submission (a student repository), or the reference."""
+        if submission is None:
+            return self.reference_dir / f"{self.module}.py"
+        return Path(submission) / "exercises" / self.id / f"{self.module}.py"
+
+
+@lru_cache(maxsize=None)
+def load_exercises(path: Path = MANIFEST_PATH) -> tuple[Exercise, ...]:
+    with open(path, "rb") as file:
+        entries = tomllib.load(file)["exercise"]
+    exercises = tuple(
+        Exercise(
+            id=entry["id"],
+            module=entry["module"],
+            title=entry["title"],
+            time_limit=float(entry["time_limit"]),
+            points=dict(entry["points"]),
+            hints=tuple(entry["hints"]),
+        )
+        for entry in entries
+    )
+    modules = [exercise.module for exercise in exercises]
+    if len(set(modules)) != len(modules):
+        raise ValueError(f"{path}: module names must be unique across exercises: {modules}")
+    return exercises
+
+
+def get_exercise(exercise_id: str) -> Exercise:
+    for exercise in load_exercises():
+        if exercise.id == exercise_id:
+            return exercise
+    known = ", ".join(exercise.id for exercise in load_exercises())
+    raise KeyError(f"no exercise {exercise_id!r} in {MANIFEST_PATH.name}; known: {known}")
+
+
+def exercise_for_path(path: Path) -> Exercise | None:
+    """The exercise whose folder (under exercises/, solutions/ or tests/) contains path."""
+    ids = {exercise.id for exercise in load_exercises()}
+    for part in Path(path).resolve().parts:
+        if part in ids:
+            return get_exercise(part)
+    return None

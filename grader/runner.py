@@ -1,0 +1,75 @@
+"""Run hidden suites in a fresh pytest process and read back the points they earned.
+
+The grader, the benchmark and the kit's self-check all grade this way: a separate pytest
+process per run, so nothing one submission does can leak into the next, and the verdict is
+read from the JSON report the plugin writes, never from pytest's console output.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.manifest import KIT_ROOT, Exercise
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    report: dict[str, Any]
+    exit_code: int
+    output: str
+
+    def failed_tests(self) -> list[str]:
+        return [
+            test["name"]
+            for exercise in self.report["exercises"]
+            for group in exercise["groups"]
+            for test in group["tests"]
+            if test["status"] != "pass"
+        ]
+
+
+def run_hidden_suites(
+    exercises: Sequence[Exercise],
+    submission: Path | None = None,
+    *,
+    select: str | None = None,
+    extra_args: Sequence[str] = (),
+) -> SuiteRun:
+    """Run the hidden suites of `exercises` against a submission (None: the reference).
+
+    `select` narrows the run to tests whose names match (pytest's -k expression).
+    """
+    with tempfile.TemporaryDirectory(prefix="grade-") as scratch:
+        report_path = Path(scratch) / "report.json"
+        command = [
+            sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+            "--rootdir", str(KIT_ROOT), "-c", str(KIT_ROOT / "pyproject.toml"),
+            "--report-json", str(report_path),
+            *(str(exercise.hidden_suite_dir) for exercise in exercises),
+        ]
+        if submission is not None:
+            command += ["--submission", str(submission)]
+        if select:
+            command += ["-k", select]
+        command += list(extra_args)
+        completed = subprocess.run(command, capture_output=True, text=True, cwd=KIT_ROOT)
+        if not report_path.exists():
+            raise RuntimeError(f"pytest wrote no report (exit code {completed.returncode}):\n"
+                               f"{completed.stdout[-3000:]}{completed.stderr[-3000:]}")
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+    return SuiteRun(report, completed.returncode, completed.stdout + completed.stderr)
+
+
+def submission_with(exercise: Exercise, module_source: Path, root: Path) -> Path:
+    """Lay out a one-file submission (root/exercises/<id>/<module>.py) and return root."""
+    target = exercise.module_file(root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(module_source.read_bytes())
+    return root
