@@ -1,1 +1,194 @@
-def add_parser(commands): pass
+"""`python -m grader bench`: measure the suites' speed and the stability of their verdicts.
+
+A timed unit test would flake on a shared machine; the goals live here instead, as figures:
+
+* time of each hidden suite and of the visible tests against the reference (goals 15 s, 10 s);
+* verdict stability: the reference passes N of N runs of its hidden suite, and every mutant
+  fails its named test in N of N runs;
+* race checks: detection rate of each race mutant over 100 seeds, false alarms over 200
+  seeded runs of the reference;
+* speedup checks while a noisy neighbour (a process busy half the time on one core) runs:
+  the reference passes every run, the mutants that lack parallelism fail every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from grader.harness.timing import usable_cores
+from grader.manifest import Exercise, load_exercises
+from grader.runner import SuiteRun, run_hidden_suites, submission_with
+
+_CAUGHT_BY = re.compile(r"^Caught by: (\w+)\s*$", re.M)
+_RUN_NUMBER = re.compile(r"(?:run|seed)(\d+)")
+
+NOISY_NEIGHBOUR = """
+import time
+while True:  # busy for 50 ms, idle for 50 ms: about half of one core
+    until = time.perf_counter() + 0.05
+    while time.perf_counter() < until:
+        pass
+    time.sleep(0.05)
+"""
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("bench", help="measure suite times and verdict stability")
+    parser.add_argument("--exercise", action="append", help="only this exercise (repeatable)")
+    parser.add_argument("--runs", type=int, default=20, help="runs per verdict (default 20)")
+    parser.add_argument("--race-seeds", type=int, default=100, help="seeds per race mutant (default 100)")
+    parser.add_argument("--output", type=Path, default=Path("benchmark.md"), help="where to write the table")
+    parser.set_defaults(run=run)
+
+
+def caught_by(mutant: Path) -> str:
+    match = _CAUGHT_BY.search(mutant.read_text(encoding="utf-8"))
+    if match is None:
+        raise ValueError(f"{mutant} does not name the test that catches it ('Caught by: ...')")
+    return match.group(1)
+
+
+def verdicts_per_run(run: SuiteRun) -> Counter[str]:
+    """'pass', 'fail' or 'skip' for each numbered run (a run fails if any of its tests failed)."""
+    per_run: dict[str, set[str]] = {}
+    for exercise in run.report["exercises"]:
+        for group in exercise["groups"]:
+            for test in group["tests"]:
+                number = _RUN_NUMBER.search(test["name"])
+                key = number.group(1) if number else test["name"]
+                per_run.setdefault(key, set()).add(test["status"])
+    verdicts: Counter[str] = Counter()
+    for statuses in per_run.values():
+        if statuses & {"fail", "error"}:
+            verdicts["fail"] += 1
+        elif "skip" in statuses:
+            verdicts["skip"] += 1
+        else:
+            verdicts["pass"] += 1
+    return verdicts
+
+
+@contextmanager
+def noisy_neighbour() -> Iterator[None]:
+    process = subprocess.Popen([sys.executable, "-c", NOISY_NEIGHBOUR])
+    try:
+        yield
+    finally:
+        process.kill()
+        process.wait()
+
+
+def _timed(function: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+    started = time.perf_counter()
+    result = function(*args, **kwargs)
+    return result, time.perf_counter() - started
+
+
+def _visible_suite_seconds(exercise: Exercise) -> tuple[bool, float]:
+    with tempfile.TemporaryDirectory() as root:
+        folder = Path(root) / "exercises" / exercise.id
+        folder.mkdir(parents=True)
+        for test in exercise.stub_dir.glob("test_*.py"):
+            folder.joinpath(test.name).write_bytes(test.read_bytes())
+        submission_with(exercise, exercise.module_file(), Path(root))
+        started = time.perf_counter()
+        completed = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder)],
+                                   capture_output=True, cwd=root)
+        return completed.returncode == 0, time.perf_counter() - started
+
+
+def _against_mutant(exercise: Exercise, mutant: Path, test: str, extra_args: Sequence[str]) -> SuiteRun:
+    with tempfile.TemporaryDirectory() as root:
+        return run_hidden_suites([exercise], submission_with(exercise, mutant, Path(root)),
+                                 select=test, extra_args=extra_args)
+
+
+def _fmt(verdicts: Counter[str], total: int) -> str:
+    text = f"{verdicts['pass']}/{total} pass, {verdicts['fail']}/{total} fail"
+    return text + (f", {verdicts['skip']} skipped" if verdicts["skip"] else "")
+
+
+def bench_exercise(exercise: Exercise, runs: int, race_seeds: int) -> dict[str, list[list[str]]]:
+    rows: dict[str, list[list[str]]] = {"times": [], "stability": [], "races": [], "speedup": []}
+    once, seconds = _timed(run_hidden_suites, [exercise])
+    visible_ok, visible_seconds = _visible_suite_seconds(exercise)
+    rows["times"].append([exercise.id, f"{seconds:.1f}", "pass" if once.exit_code == 0 else "FAIL",
+                          f"{visible_seconds:.1f}", "pass" if visible_ok else "FAIL"])
+
+    reference = run_hidden_suites([exercise], extra_args=["--repeat", str(runs)])
+    rows["stability"].append([exercise.id, "reference", "(whole suite)", _fmt(verdicts_per_run(reference), runs)])
+    for mutant in sorted(exercise.mutants_dir.glob("*.py")):
+        test = caught_by(mutant)
+        verdicts = verdicts_per_run(_against_mutant(exercise, mutant, test, ["--repeat", str(runs)]))
+        rows["stability"].append([exercise.id, mutant.stem, test, _fmt(verdicts, runs)])
+        race_run = _against_mutant(exercise, mutant, test, ["-m", "race", "--seed-sweep", str(race_seeds)])
+        if race_run.report["exercises"] and any(g["tests"] for g in race_run.report["exercises"][0]["groups"]):
+            race = verdicts_per_run(race_run)
+            rows["races"].append([exercise.id, mutant.stem, test,
+                                  f"{race['fail']}/{race_seeds} detected"])
+        if "speedup" in test:
+            with noisy_neighbour():
+                noisy = verdicts_per_run(_against_mutant(exercise, mutant, test, ["--repeat", str(runs)]))
+            rows["speedup"].append([exercise.id, mutant.stem, _fmt(noisy, runs)])
+
+    false_alarms = run_hidden_suites([exercise], extra_args=["-m", "race", "--seed-sweep", str(2 * race_seeds)])
+    if false_alarms.report["exercises"]:
+        verdicts = verdicts_per_run(false_alarms)
+        rows["races"].append([exercise.id, "reference", "(every race check)",
+                              f"{verdicts['fail']}/{2 * race_seeds} false alarms"])
+    if exercise.points.get("speedup"):
+        with noisy_neighbour():
+            noisy = verdicts_per_run(run_hidden_suites([exercise], select="speedup",
+                                                       extra_args=["--repeat", str(runs)]))
+        rows["speedup"].append([exercise.id, "reference", _fmt(noisy, runs)])
+    return rows
+
+
+TABLES = {
+    "times": ("Suite times against the reference (goals: hidden <= 15 s, visible <= 10 s)",
+              ["exercise", "hidden suite s", "verdict", "visible tests s", "verdict"]),
+    "stability": ("Verdict stability (goal: reference passes every run, each mutant fails every run)",
+                  ["exercise", "candidate", "test", "verdicts"]),
+    "races": ("Race checks over seeded runs (goal: 100% detection, 0 false alarms)",
+              ["exercise", "candidate", "test", "result"]),
+    "speedup": ("Speedup checks with a noisy neighbour busy half of one core",
+                ["exercise", "candidate", "verdicts"]),
+}
+
+
+def render(rows: dict[str, list[list[str]]], header: str) -> str:
+    lines = [header, ""]
+    for key, (title, columns) in TABLES.items():
+        if not rows[key]:
+            continue
+        lines += [f"## {title}", "", "| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows[key]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def run(arguments: argparse.Namespace) -> int:
+    chosen = [e for e in load_exercises() if not arguments.exercise or e.id in arguments.exercise]
+    rows: dict[str, list[list[str]]] = {key: [] for key in TABLES}
+    started = time.perf_counter()
+    for exercise in chosen:
+        print(f"benchmarking {exercise.id} ...", flush=True)
+        for key, more in bench_exercise(exercise, arguments.runs, arguments.race_seeds).items():
+            rows[key] += more
+    header = (f"# Benchmark\n\nPython {sys.version.split()[0]}, {usable_cores()} usable cores,"
+              f" {arguments.runs} runs per verdict; took {time.perf_counter() - started:.0f} s.")
+    table = render(rows, header)
+    print(table)
+    arguments.output.write_text(table + "\n", encoding="utf-8")
+    print(f"written to {arguments.output}")
+    return 0

@@ -41,6 +41,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run every race check once for each seed 1..N (benchmark)")
     group.addoption("--report-json", type=Path, default=None, metavar="FILE",
                     help="write the points earned per exercise and group to FILE")
+    group.addoption("--repeat", type=int, default=None, metavar="N",
+                    help="run every hidden test N times (benchmark of verdict stability)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -52,14 +54,24 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if sweep and "schedules" in metafunc.fixturenames:
         metafunc.parametrize("schedules", range(1, sweep + 1), indirect=True,
                              ids=lambda seed: f"seed{seed}")
+    repeat = metafunc.config.getoption("repeat")
+    if repeat and metafunc.definition.get_closest_marker("group"):
+        metafunc.fixturenames.append("run_number")
+        metafunc.parametrize("run_number", range(1, repeat + 1), ids=lambda n: f"run{n}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Give every hidden test the manifest's time limit, a backstop behind the sandbox's own."""
     for item in items:
         exercise = exercise_for_path(item.path)
-        if exercise and item.get_closest_marker("group") and not item.get_closest_marker("timeout"):
-            item.add_marker(pytest.mark.timeout(exercise.time_limit * 2))
+        if exercise is None:
+            continue
+        if "schedules" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.race)
+        if not item.get_closest_marker("timeout"):
+            # A backstop behind the sandbox's own deadline; for the visible tests, which run
+            # the student's code in-process, the only guard against a deadlock.
+            hidden = item.get_closest_marker("group") is not None
+            item.add_marker(pytest.mark.timeout(exercise.time_limit * (2 if hidden else 1)))
 
 
 # -- fixtures -------------------------------------------------------------------------------

@@ -103,7 +103,9 @@ class Sandbox:
         self._process: subprocess.Popen[str] | None = None
         self._replies: queue.Queue[str | None] = queue.Queue()
         self._workdir = Path(tempfile.mkdtemp(prefix="sandbox-"))
-        self._log_path = Path(tempfile.mkstemp(prefix="sandbox-", suffix=".log")[1])
+        handle, log_name = tempfile.mkstemp(prefix="sandbox-", suffix=".log")
+        os.close(handle)
+        self._log_path = Path(log_name)
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -134,7 +136,8 @@ class Sandbox:
             encoding="utf-8",
             **popen_options,
         )
-        threading.Thread(target=self._read_replies, args=(self._process.stdout,), daemon=True).start()
+        self._replies = queue.Queue()  # a fresh one: a killed child's end-of-file must not leak
+        threading.Thread(target=_read_lines, args=(self._process.stdout, self._replies), daemon=True).start()
         self._send({
             "module": self.module,
             "module_dir": str(self.module_file.parent.resolve()),
@@ -148,19 +151,13 @@ class Sandbox:
             raise self._error(reply["error"], during=f"importing {self.module}.py")
 
     def close(self) -> None:
-        if self._process is not None:
-            if self._process.stdin:
-                try:
-                    self._process.stdin.close()
-                except OSError:
-                    pass
+        if self._process is not None and self._process.stdin is not None:
             try:
+                self._process.stdin.close()  # end of requests: the child returns from main()
                 self._process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
+            except (OSError, subprocess.TimeoutExpired):
                 pass
-            self._kill()
-            self._process = None
-            self._log.close()
+        self._kill()
         shutil.rmtree(self._workdir, ignore_errors=True)
         try:
             self._log_path.unlink()
@@ -200,11 +197,6 @@ class Sandbox:
         except OSError:
             pass  # the child is gone; _receive reports how it ended
 
-    def _read_replies(self, stream: IO[str]) -> None:
-        for line in stream:
-            self._replies.put(line)
-        self._replies.put(None)
-
     def _receive(self, timeout: float, during: str) -> dict[str, Any]:
         try:
             line = self._replies.get(timeout=timeout)
@@ -217,6 +209,7 @@ class Sandbox:
             ) from None
         if line is None:
             code = self._process.wait() if self._process else None
+            self._kill()
             raise StudentProcessDied(
                 f"the process running {self.module}.py ended (exit code {code}) during {during}:"
                 " do not call sys.exit(), os._exit() or exit the interpreter from your code."
@@ -244,7 +237,8 @@ class Sandbox:
         return f"\nIt printed:\n{text[-characters:]}" if text else ""
 
     def _kill(self) -> None:
-        process = self._process
+        """Kill the child with every process it started (pool workers included)."""
+        process, self._process = self._process, None
         if process is None:
             return
         if os.name == "posix":
@@ -256,6 +250,13 @@ class Sandbox:
             subprocess.run(["taskkill", "/F", "/T", "/PID", str(process.pid)], capture_output=True)
         process.kill()
         process.wait()
+        self._log.close()
+
+
+def _read_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
 
 
 def _simplify_dump(dump: str) -> str:

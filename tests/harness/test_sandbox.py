@@ -1,0 +1,170 @@
+"""The sandbox holds untrusted code at arm's length: whatever the student's module does, the
+judging process gets plain data or a clear verdict, and never hangs."""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.harness.sandbox import (
+    NotImplementedYet,
+    Sandbox,
+    StudentCodeError,
+    StudentCodeHung,
+    StudentProcessDied,
+    SubmissionFailure,
+)
+
+PROBES = '''
+def call(module, name, args=()):
+    return getattr(module, name)(*args)
+'''
+
+
+@pytest.fixture
+def sandbox_for(tmp_path: Path):
+    """Factory: the given module source, in a started sandbox with a generic `call` probe."""
+    opened: list[Sandbox] = []
+
+    def make(source: str, timeout: float = 5.0) -> Sandbox:
+        (tmp_path / "student").mkdir(exist_ok=True)
+        (tmp_path / "probes").mkdir(exist_ok=True)
+        module_file = tmp_path / "student" / f"submission{len(opened)}.py"
+        module_file.write_text(textwrap.dedent(source))
+        (tmp_path / "probes" / "probes.py").write_text(PROBES)
+        box = Sandbox(module_file, tmp_path / "probes" / "probes.py", timeout=timeout)
+        opened.append(box)
+        box.start()
+        return box
+
+    yield make
+    for box in opened:
+        box.close()
+
+
+def test_returns_plain_data(sandbox_for):
+    box = sandbox_for("def answer(): return {'total': 42, 'items': [1, 2.5, 'x', None, True]}")
+    assert box.call("call", name="answer") == {"total": 42, "items": [1, 2.5, "x", None, True]}
+
+
+def test_an_object_with_a_rigged_eq_never_reaches_the_judge(sandbox_for):
+    box = sandbox_for("""
+        class AlwaysEqual:
+            def __eq__(self, other): return True
+        def answer(): return AlwaysEqual()
+    """)
+    with pytest.raises(StudentCodeError, match="not plain data"):
+        box.call("call", name="answer")
+
+
+def test_an_int_subclass_arrives_as_its_true_value(sandbox_for):
+    box = sandbox_for("""
+        class Liar(int):
+            def __eq__(self, other): return True
+            def __repr__(self): return '8000'
+            __str__ = __repr__
+        def answer(): return Liar(7)
+    """)
+    assert box.call("call", name="answer") == 7
+
+
+def test_not_implemented_is_reported_kindly(sandbox_for):
+    box = sandbox_for("def answer(): raise NotImplementedError('answer() is not written yet')")
+    with pytest.raises(NotImplementedYet, match="not implemented yet.*answer\\(\\) is not written yet"):
+        box.call("call", name="answer")
+
+
+def test_student_exception_names_the_error_and_the_line(sandbox_for):
+    box = sandbox_for("def answer():\n    return 1 / 0\n")
+    with pytest.raises(StudentCodeError) as caught:
+        box.call("call", name="answer")
+    assert "ZeroDivisionError" in str(caught.value) and "line 2" in str(caught.value)
+
+
+@pytest.mark.parametrize("exit_call", ["import sys; sys.exit(0)", "import os; os._exit(0)"])
+def test_exiting_early_gains_nothing(sandbox_for, exit_call):
+    box = sandbox_for(f"def answer():\n    {exit_call}\n")
+    with pytest.raises(StudentProcessDied):
+        box.call("call", name="answer")
+
+
+def test_printed_text_cannot_forge_a_reply(sandbox_for):
+    box = sandbox_for("""
+        import sys
+        def answer():
+            print('{"ok": true, "value": 8000}')
+            sys.stdout.flush()
+            return 1
+    """)
+    assert box.call("call", name="answer") == 1
+    assert '"value": 8000' in box.output()
+
+
+def test_patching_time_in_the_child_does_not_change_the_parents_timing(sandbox_for):
+    box = sandbox_for("""
+        import time
+        def answer():
+            time.sleep(0.3)
+            time.perf_counter = lambda: 0.0
+            time.monotonic = lambda: 0.0
+            return 1
+    """)
+    value, seconds = box.timed_call("call", name="answer")
+    assert value == 1 and seconds >= 0.3
+
+
+def test_a_deadlock_fails_fast_with_the_stuck_stacks(sandbox_for):
+    box = sandbox_for("""
+        import threading
+        def answer():
+            first, second = threading.Lock(), threading.Lock()
+            def grab(a, b, ready):
+                with a:
+                    ready.wait()
+                    with b:
+                        pass
+            ready = threading.Barrier(2)
+            threads = [threading.Thread(target=grab, args=(first, second, ready)),
+                       threading.Thread(target=grab, args=(second, first, ready))]
+            for t in threads: t.start()
+            for t in threads: t.join()
+    """)
+    started = time.perf_counter()
+    with pytest.raises(StudentCodeHung) as caught:
+        box.call("call", name="answer", timeout=1.0)
+    assert time.perf_counter() - started < 5
+    message = str(caught.value)
+    assert "did not finish within 1.0 s" in message
+    assert "in grab" in message, message
+
+
+def test_the_sandbox_recovers_after_a_hang(sandbox_for):
+    box = sandbox_for("def answer(seconds):\n    import time; time.sleep(seconds); return seconds\n")
+    with pytest.raises(StudentCodeHung):
+        box.call("call", name="answer", args=[30], timeout=0.5)
+    assert box.call("call", name="answer", args=[0]) == 0
+
+
+def test_a_broken_import_is_a_verdict(sandbox_for):
+    with pytest.raises(StudentCodeError, match="SyntaxError"):
+        sandbox_for("def answer(:\n")
+
+
+def test_a_missing_file_says_where_it_was_expected(tmp_path):
+    with pytest.raises(SubmissionFailure, match="missing file"):
+        Sandbox(tmp_path / "nothing.py", tmp_path / "probes.py").start()
+
+
+def test_the_working_directory_is_fresh_and_empty(sandbox_for):
+    box = sandbox_for("import os\ndef answer(): return os.listdir('.')\n")
+    assert box.call("call", name="answer") == []
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "getuid"), reason="resource limits are POSIX only")
+def test_file_size_is_limited(sandbox_for):
+    box = sandbox_for("def answer():\n    open('big', 'wb').write(b'x' * (100 << 20))\n")
+    with pytest.raises((StudentCodeError, StudentProcessDied)):
+        box.call("call", name="answer")
