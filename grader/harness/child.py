@@ -52,8 +52,11 @@ def _apply_limits(limits: dict[str, int]) -> None:
             continue
         soft, hard = resource.getrlimit(limit)
         wanted = limits[key]
-        if key == "processes":  # the limit counts every process of this user, not ours alone
-            wanted += _tasks_of_this_user()
+        if key == "processes":  # the limit counts every task of this user, not ours alone
+            running = _tasks_of_this_user()
+            if running is None:
+                continue
+            wanted += running
         if hard != resource.RLIM_INFINITY:
             wanted = min(wanted, hard)
         try:
@@ -62,13 +65,13 @@ def _apply_limits(limits: dict[str, int]) -> None:
             pass
 
 
-def _tasks_of_this_user() -> int:
-    """Threads and processes that already count towards RLIMIT_NPROC (Linux; 0 elsewhere)."""
+def _tasks_of_this_user() -> int | None:
+    """Threads and processes that already count towards RLIMIT_NPROC (Linux; None elsewhere)."""
     uid, count = os.getuid(), 0
     try:
         entries = os.listdir("/proc")
     except OSError:
-        return 0
+        return None
     for entry in entries:
         if not entry.isdigit():
             continue

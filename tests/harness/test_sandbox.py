@@ -3,6 +3,7 @@ judging process gets plain data or a clear verdict, and never hangs."""
 
 from __future__ import annotations
 
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -163,8 +164,15 @@ def test_the_working_directory_is_fresh_and_empty(sandbox_for):
     assert box.call("call", name="answer") == []
 
 
-@pytest.mark.skipif(not hasattr(__import__("os"), "getuid"), reason="resource limits are POSIX only")
+@pytest.mark.skipif(sys.platform == "win32", reason="resource limits are POSIX only")
 def test_file_size_is_limited(sandbox_for):
     box = sandbox_for("def answer():\n    open('big', 'wb').write(b'x' * (100 << 20))\n")
     with pytest.raises((StudentCodeError, StudentProcessDied)):
+        box.call("call", name="answer")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="address-space limits are enforced on Linux")
+def test_memory_is_limited(sandbox_for):
+    box = sandbox_for("def answer():\n    return len(bytearray(16 << 30))\n")
+    with pytest.raises(StudentCodeError, match="MemoryError"):
         box.call("call", name="answer")
