@@ -109,11 +109,13 @@ def _reply(stream: IO[str], message: dict[str, Any]) -> None:
 
 def _setup(request: dict[str, Any]) -> tuple[Any, Any]:
     _apply_limits(request["limits"])
-    sys.path[:0] = [request["module_dir"], request["probes_dir"], request["kit_root"]]
+    # Trusted folders first, so a submission cannot shadow the harness or the probes with
+    # files of its own; and the probes are imported before the student's module can run.
+    sys.path[:0] = [request["kit_root"], request["probes_dir"], request["module_dir"]]
     if request.get("start_method"):
         multiprocessing.set_start_method(request["start_method"], force=True)
-    module = importlib.import_module(request["module"])
     probes = importlib.import_module(PROBES_MODULE)
+    module = importlib.import_module(request["module"])
     return module, probes
 
 

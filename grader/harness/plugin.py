@@ -133,7 +133,7 @@ class Schedules:
         return [self.base + offset for offset in range(count)]
 
     def replay_hint(self) -> str:
-        command = f"python -m pytest '{self.nodeid}' --seed {self.base}"
+        command = f'python -m pytest "{self.nodeid}" --seed {self.base}'
         if self.submission is not None:
             command += f" --submission {self.submission}"
         return f"schedule seed {self.base}; replay it with: {command}"
