@@ -1,0 +1,329 @@
+"""Hidden suite for 05_queue: a ThreadPool of n workers fed from one queue.Queue."""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.harness.sandbox import Sandbox, StudentCodeHung
+
+# A correct pool answers every probe in well under a second; a pool that is stuck is reported
+# after this many seconds instead of the manifest's 30.
+HANG_SECONDS = 10
+SCHEDULES = 5  # forced schedules per race check
+IDLE_SECONDS = 0.6  # how long an idle pool is watched
+IDLE_CPU_SHARE = 0.1  # of one core: a pool that waits in queue.get() uses next to nothing
+
+
+def tokens(count: int) -> list[str]:
+    """Fresh random task results, readable in a failure message."""
+    return [f"task{index}-{secrets.token_hex(2)}" for index in range(count)]
+
+
+def call(student: Sandbox, probe: str, *, stuck: str, timeout: float = HANG_SECONDS, **kwargs: Any) -> Any:
+    """student.call(), with a hang explained in terms of the pool (`stuck` says what hung)."""
+    try:
+        return student.call(probe, timeout=timeout, **kwargs)
+    except StudentCodeHung as hang:
+        raise AssertionError(f"{stuck}\n{hang}") from None
+
+
+def describe(result: Any) -> str:
+    if isinstance(result, dict) and "raised" in result:
+        return f"{result['raised']}({result['message']!r})"
+    if isinstance(result, dict):
+        return f"<{result['unexpected']}>"
+    return repr(result)
+
+
+def differences(got: list[Any] | str, expected: list[Any], shown: int = 3) -> str:
+    """The first few positions where join()'s results differ from the expected ones."""
+    if isinstance(got, str):  # what the probe says about a join() that returned no list
+        return f"join() returned {got}"
+    if len(got) != len(expected):
+        return f"{len(got)} results for {len(expected)} tasks"
+    wrong = [i for i, (mine, right) in enumerate(zip(got, expected)) if mine != right]
+    return "; ".join(
+        f"result {i} was {describe(got[i])}, expected {describe(expected[i])}" for i in wrong[:shown]
+    ) + (f" (and {len(wrong) - shown} more)" if len(wrong) > shown else "")
+
+
+# -- results ----------------------------------------------------------------------------------
+
+
+@pytest.mark.group("results")
+def test_results_come_back_in_submission_order(student):
+    n_workers = random.randint(2, 5)
+    expected = tokens(random.randint(40, 200))
+    seen = call(student, "results_in_submission_order", n_workers=n_workers, tokens=expected, patience=3.0,
+                linger=0.5,
+                stuck=f"join() never returned for {len(expected)} tasks on ThreadPool({n_workers}).")
+    calls = seen["calls"]
+    wrong_calls = [(i, n) for i, n in enumerate(calls) if n != 1]
+    assert not wrong_calls, (
+        "every task must run exactly once: "
+        + ", ".join(f"task {i} ran {n} times" for i, n in wrong_calls[:5])
+    )
+    results = seen["results"]
+    assert seen["finished_at_join"] == len(expected), (
+        f"join() returned when only {seen['finished_at_join']} of {len(expected)} tasks had finished:"
+        " an empty queue does not mean the tasks are done, since the workers may still be running"
+        " the last ones. Wait until every task has finished (queue.Queue's task_done() and join()"
+        " count them for you)."
+    )
+    if isinstance(results, list) and results != expected and sorted(map(str, results)) == sorted(expected):
+        in_completion_order = [expected[i] for i in seen["completion_order"]]
+        cause = "the order in which the tasks finished" if results == in_completion_order else "another order"
+        raise AssertionError(
+            f"results in the wrong order: join() must return them in submission order, but they came"
+            f" back in {cause} ({differences(results, expected)}). Put the task's index on the queue"
+            " with it and store each result at that index."
+        )
+    assert results == expected, (
+        f"{len(expected)} tasks on ThreadPool({n_workers}), each returning its own string (passed as"
+        f" a keyword argument): {differences(results, expected)}"
+    )
+
+
+@pytest.mark.group("results")
+def test_join_returns_only_the_tasks_since_the_last_join(student):
+    first, second = tokens(random.randint(3, 12)), tokens(random.randint(3, 12))
+    batches = [first, second, []]
+    answers = call(student, "batches_joined_one_by_one", n_workers=random.randint(1, 4), batches=batches,
+                   stuck="join() never returned (a second join(), or a join() with no new tasks, must return too).")
+    for number, (answer, batch) in enumerate(zip(answers, batches), start=1):
+        assert answer == batch, (
+            f"join() number {number} must return the results of the {len(batch)} tasks submitted since"
+            f" the join() before it, and nothing else: {differences(answer, batch)}."
+            + (" Results of earlier batches were returned again: start a fresh list of results in join()."
+               if len(answer) > len(batch) else "")
+        )
+
+
+@pytest.mark.group("results")
+def test_one_worker_runs_tasks_in_fifo_order(student):
+    count = random.randint(5, 20)
+    order = call(student, "run_order_of_one_worker", count=count, patience=5.0,
+                 stuck="join() never returned on ThreadPool(1).")
+    assert order == list(range(count)), (
+        f"ThreadPool(1) ran the tasks queued behind a busy worker in the order {order}, expected"
+        f" {list(range(count))}: the first task submitted must be the first to run (first in, first"
+        " out). Use queue.Queue, not a LifoQueue or a list popped from its end."
+    )
+
+
+@pytest.mark.group("results")
+def test_no_result_is_lost_under_forced_interleavings(student, schedules):
+    n_workers, expected = random.randint(3, 5), tokens(random.randint(40, 80))
+    outcomes = call(student, "results_under_forced_interleavings", seeds=schedules.seeds(SCHEDULES),
+                    n_workers=n_workers, tokens=expected, patience=5.0,
+                    stuck="the pool never finished under forced thread switches.", timeout=20)
+    assert "hung" not in outcomes, (
+        f"lost update: with thread switches forced inside pool.py, join() on ThreadPool({n_workers})"
+        f" never returned for {len(expected)} tasks. A count of unfinished tasks shared by the workers"
+        " probably lost an update: protect it with a Lock, or let queue.Queue do the counting with"
+        f" task_done() and join(). ({schedules.replay_hint()})"
+    )
+    wrong = [outcome for outcome in outcomes if outcome != expected]
+    assert not wrong, (
+        f"lost update: with thread switches forced inside pool.py, join() on ThreadPool({n_workers})"
+        f" went wrong in {len(wrong)} of {SCHEDULES} schedules ({differences(wrong[0], expected)})."
+        " Two threads changed the pool's shared state at once: protect it with a Lock."
+        f" ({schedules.replay_hint()})"
+    )
+
+
+# -- workers ----------------------------------------------------------------------------------
+
+
+@pytest.mark.group("workers")
+def test_exactly_n_workers_run_every_task(student):
+    n_workers = random.randint(2, 6)
+    batch_sizes = [random.randint(10, 40) for _ in range(3)]
+    seen = call(student, "threads_that_run_tasks", n_workers=n_workers, batch_sizes=batch_sizes,
+                stuck=f"ThreadPool({n_workers}) never finished its tasks.")
+    pool = f"ThreadPool({n_workers})"
+    assert seen["tasks"] == sum(batch_sizes), f"{pool} ran {seen['tasks']} of {sum(batch_sizes)} tasks"
+    assert not seen["ran_on_caller"], (
+        f"{pool} ran tasks on the thread that called submit() or join(): tasks belong on the workers"
+    )
+    assert seen["runners"] <= n_workers, (
+        f"a new thread per task: {seen['runners']} different threads ran the {seen['tasks']} tasks of"
+        f" {pool}. A pool starts its {n_workers} workers once, in __init__, and they take task after"
+        " task from the queue."
+    )
+    assert seen["started_in_init"] == n_workers, (
+        f"{pool} started {seen['started_in_init']} threads in __init__, expected exactly {n_workers}"
+        " workers, started there and never again"
+    )
+    assert not seen["runners_not_started_in_init"], (
+        f"{seen['runners_not_started_in_init']} threads that {pool} did not start in __init__ ran its"
+        " tasks: only the workers started in __init__ may run them"
+    )
+    assert seen["most_alive"] == n_workers, (
+        f"{pool} had {seen['most_alive']} threads alive at once, expected exactly {n_workers}"
+    )
+
+
+@pytest.mark.group("workers")
+def test_blocking_tasks_run_n_at_a_time(student):
+    n_workers = random.randint(2, 5)
+    count = n_workers + random.randint(n_workers, 2 * n_workers)
+    seen = call(student, "blocking_tasks", n_workers=n_workers, count=count, patience=3.0, settle=0.5,
+                stuck=f"ThreadPool({n_workers}) never finished {count} tasks that wait for each other.")
+    pool = f"ThreadPool({n_workers})"
+    assert seen["peak"] <= n_workers, (
+        f"more than {n_workers} tasks in flight: {pool} ran {seen['peak']} of {count} blocking tasks at"
+        f" the same time. Only the {n_workers} workers may run tasks; the rest wait in the queue."
+    )
+    assert seen["peak_while_blocked"] == n_workers, (
+        f"not concurrent: {count} tasks that block were submitted, but only {seen['peak_while_blocked']}"
+        f" ran at the same time on {pool}, expected {n_workers}. Every worker must take tasks on its"
+        " own; do not hold a lock while a task runs."
+    )
+    assert seen["results"] == ["done"] * count, (
+        f"{count} tasks on {pool}: {differences(seen['results'], ['done'] * count)}"
+    )
+
+
+def cpu_seconds_of_child(pid: int) -> float | None:
+    """CPU seconds (user + system) the sandbox process has used, read from /proc by this trusted
+    process; None where there is no /proc. The pid must be a child of this process, so a module
+    that fakes os.getpid() cannot point the measurement at some idle process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # the fields after "pid (command name)"
+    assert int(fields[1]) == os.getpid(), f"the sandbox reported pid {pid}, which is not its own"
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.group("workers")
+def test_idle_pool_burns_no_cpu(student):
+    n_workers = random.randint(2, 4)
+    pid = call(student, "start_idle_pool", n_workers=n_workers, warm_up_tasks=random.randint(5, 20),
+               stuck=f"ThreadPool({n_workers}) never finished a few quick tasks.")
+
+    def cpu_seconds() -> float:
+        measured = cpu_seconds_of_child(pid)
+        return student.call("cpu_seconds") if measured is None else measured
+
+    before = cpu_seconds()
+    time.sleep(IDLE_SECONDS)
+    used = cpu_seconds() - before
+    call(student, "stop_idle_pool", stuck=f"shutdown() of an idle ThreadPool({n_workers}) never returned.")
+    assert used <= IDLE_CPU_SHARE * IDLE_SECONDS, (
+        f"busy waiting: an idle ThreadPool({n_workers}) used {used:.2f} s of CPU time in {IDLE_SECONDS} s"
+        f" ({used / IDLE_SECONDS:.0%} of a core; allowed: {IDLE_CPU_SHARE:.0%}). Workers must wait in"
+        " queue.get(), which blocks without using the CPU, not poll with get_nowait() in a loop."
+    )
+
+
+# -- errors -----------------------------------------------------------------------------------
+
+EXCEPTION_NAMES = ["ValueError", "RuntimeError", "ZeroDivisionError", "LookupError"]
+
+
+@pytest.mark.group("errors")
+def test_a_failing_task_stands_in_its_place(student):
+    n_workers = random.randint(1, 4)
+    count = random.randint(15, 40)
+    failing = set(random.sample(range(count), n_workers + random.randint(1, 4)))  # more than the workers
+    expected = [
+        {"raised": random.choice(EXCEPTION_NAMES), "message": f"boom-{secrets.token_hex(3)}"}
+        if index in failing else token
+        for index, token in enumerate(tokens(count))
+    ]
+    plan = [["raise", item["raised"], item["message"]] if isinstance(item, dict) else ["return", item]
+            for item in expected]
+    then = tokens(random.randint(3, 8))
+    seen = call(
+        student, "failing_tasks", n_workers=n_workers, plan=plan, then=then, timeout=5,
+        stuck=(f"join() never returned after {len(failing)} of {count} tasks raised on ThreadPool({n_workers}):"
+               " an exception that escapes a task ends its worker thread, and its task is never marked"
+               " done. Catch Exception around each task, store it as that task's result, and keep the"
+               " worker going."),
+    )
+    assert seen["first"] == expected, (
+        f"{len(failing)} of {count} tasks raised on ThreadPool({n_workers}); each must leave its"
+        f" exception object in its place and the others their results: {differences(seen['first'], expected)}"
+    )
+    assert seen["second"] == then, (
+        f"after tasks raised, the next tasks on ThreadPool({n_workers}) went wrong:"
+        f" {differences(seen['second'], then)}. A failing task must not stop its worker."
+    )
+    assert seen["alive"] == n_workers, (
+        f"after tasks raised, {seen['alive']} of ThreadPool({n_workers})'s worker threads were alive,"
+        f" expected {n_workers}: a failing task must not end its worker"
+    )
+
+
+@pytest.mark.group("errors")
+def test_fewer_than_one_worker_is_a_value_error(student):
+    for n_workers in (0, -random.randint(1, 9)):
+        raised = call(student, "construct", n_workers=n_workers, stuck=f"ThreadPool({n_workers}) never returned.")
+        assert raised == "ValueError", (
+            f"ThreadPool({n_workers}) {'raised ' + raised if raised else 'raised nothing'}:"
+            " a pool needs at least one worker; raise ValueError"
+        )
+
+
+# -- shutdown ---------------------------------------------------------------------------------
+
+
+@pytest.mark.group("shutdown")
+def test_shutdown_lets_queued_tasks_finish_then_stops_every_worker(student):
+    n_workers, queued, busy_seconds = random.randint(1, 4), random.randint(3, 15), 0.5
+    seen = call(student, "shutdown_while_busy", n_workers=n_workers, queued=queued, busy_seconds=busy_seconds,
+                stuck=f"shutdown() never returned for ThreadPool({n_workers}) with {queued} queued tasks.")
+    total = n_workers + queued
+    assert seen["finished"] == total, (
+        f"shutdown() returned after only {seen['finished']} of {total} tasks had finished (the workers"
+        f" were busy for {busy_seconds} s more, {queued} tasks waited in the queue): it must let the"
+        " queued tasks finish and then join every worker thread"
+    )
+    assert not seen["still_alive"], (
+        f"threads still alive after shutdown() returned: {', '.join(seen['still_alive'])}."
+        " shutdown() must stop every worker and join it before returning."
+    )
+
+
+@pytest.mark.group("shutdown")
+def test_submit_after_shutdown_raises_runtime_error(student):
+    facts = call(student, "shutdown_contract", n_workers=random.randint(1, 4), tokens=tokens(random.randint(2, 9)),
+                 stuck="shutdown(), the with-block or submit() after shutdown() never returned.")
+    raised = facts["submit_after_shutdown"]
+    assert raised == "RuntimeError", (
+        f"submit() after shutdown() {'raised ' + raised if raised else 'raised nothing'}: a pool that has"
+        " been shut down has no workers left to run the task; raise RuntimeError"
+    )
+
+
+@pytest.mark.group("shutdown")
+def test_shutdown_twice_and_the_with_block(student):
+    n_workers, sent = random.randint(1, 4), tokens(random.randint(2, 9))
+    facts = call(student, "shutdown_contract", n_workers=n_workers, tokens=sent,
+                 stuck="shutdown(), the with-block or submit() after shutdown() never returned.")
+    assert facts["enter_returned"] == "the pool", (
+        f"`with ThreadPool({n_workers}) as pool:` gave pool = {facts['enter_returned']}: __enter__ must return self"
+    )
+    assert facts["ran_in_block"] == len(sent) and facts["alive_after_block"] == 0, (
+        f"leaving a with-block that submitted {len(sent)} tasks, {facts['ran_in_block']} had run and"
+        f" {facts['alive_after_block']} pool threads were still alive: __exit__ must call shutdown()"
+    )
+    assert facts["second_shutdown"] is None, (
+        f"a second shutdown() raised {facts['second_shutdown']}: shutdown() must be idempotent (the"
+        " second call returns at once)"
+    )
+    assert facts["exception_propagated"] and facts["alive_after_failed_block"] == 0, (
+        "an exception raised inside `with ThreadPool(n) as pool:` must still shut the pool down and"
+        f" then propagate ({'it propagated' if facts['exception_propagated'] else '__exit__ swallowed it'},"
+        f" {facts['alive_after_failed_block']} pool threads alive): __exit__ calls shutdown() and returns None"
+    )
