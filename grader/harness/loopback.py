@@ -13,6 +13,7 @@ client that never has more than N requests open can never be measured above N.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import socket
 import socketserver
@@ -22,6 +23,8 @@ import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+_HOST = "127.0.0.1"
 
 # serve_forever() looks for a shutdown request once per poll; the default 0.5 s would make
 # stop() as slow as that.
@@ -52,7 +55,7 @@ _NOT_FOUND = _Route(b"not found", 404, 0.0, False, "text/plain; charset=utf-8")
 
 class _Handler(BaseHTTPRequestHandler):
     # HTTP/1.1 with Content-Length keeps connections alive, so a shared httpx.Client reuses them.
-    protocol_version = "HTTP/1.0"
+    protocol_version = "HTTP/1.1"
     server: _HTTPServer
     _started: float
 
@@ -88,13 +91,13 @@ class _HTTPServer(ThreadingHTTPServer):
     def __init__(self, loopback: LoopbackServer) -> None:
         self.loopback = loopback
         self._connections: set[socket.socket] = set()
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__((_HOST, 0), _Handler)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind() calls socket.getfqdn(), a reverse DNS lookup that takes
         # seconds on some Windows and macOS hosts; nothing here needs the name.
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
+        self.server_name, self.server_port = _HOST, self.server_address[1]
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self.loopback._lock:
@@ -109,15 +112,14 @@ class _HTTPServer(ThreadingHTTPServer):
     def close_connections(self) -> None:
         """Hang up on every open connection, including idle keep-alive ones.
 
-        Without this, a handler waiting for the next request of a keep-alive client would go
-        on serving it after stop().
+        Without this, a handler waiting for the next request of an idle keep-alive client
+        (a student's httpx.Client that is never closed) would keep its thread and socket
+        until that client goes away.
         """
         with self.loopback._lock:  # held, so no handler closes a socket under our feet
             for connection in self._connections:
-                try:
+                with contextlib.suppress(OSError):  # the client has already closed it
                     connection.shutdown(socket.SHUT_RDWR)
-                except OSError:  # the client has already closed it
-                    pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that gave up (its timeout expired, it was cancelled) is a normal event in
@@ -156,7 +158,10 @@ class LoopbackServer:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop serving and hang up on every connection; pending delays end at once."""
+        """Stop serving and hang up on every connection; pending delays end at once.
+
+        A request still being handled is then dropped, never answered.
+        """
         if self._httpd is None or self._thread is None or self._stopping.is_set():
             return
         self._stopping.set()
@@ -176,7 +181,7 @@ class LoopbackServer:
     def base_url(self) -> str:
         if self._httpd is None:
             raise RuntimeError("the server has not been started")
-        return f"http://127.0.0.1:{self._httpd.server_port}"
+        return f"http://{_HOST}:{self._httpd.server_port}"
 
     def add(
         self,
@@ -209,14 +214,14 @@ class LoopbackServer:
     def refused_url(self) -> str:
         """URL of a loopback port where nothing listens, so connecting is refused.
 
-        The port was free a moment ago; another program could take it, but ephemeral ports
-        are handed out in turn, so that does not happen in practice. On Windows the refusal
-        takes about 2 s to arrive, because the OS retries the connection attempt.
+        The port was free a moment ago; in theory another program could take it before the
+        client connects. On Windows the refusal takes about 2 s to arrive, because the OS
+        retries the connection attempt: give the client a longer timeout than that.
         """
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.bind(("127.0.0.1", 0))
+            probe.bind((_HOST, 0))
             port = probe.getsockname()[1]
-        return f"http://127.0.0.1:{port}/{secrets.token_hex(8)}"
+        return f"http://{_HOST}:{port}/{secrets.token_hex(8)}"
 
     @property
     def in_flight(self) -> int:

@@ -25,6 +25,39 @@ def wait_until(condition: Callable[[], bool], timeout: float = 2.0) -> None:
         time.sleep(0.005)
 
 
+def handler_threads() -> list[threading.Thread]:
+    # socketserver names each handler thread after its target (Python 3.10+).
+    return [t for t in threading.enumerate() if "process_request_thread" in t.name]
+
+
+def start_fetchers(
+    client: httpx.Client, url: str, count: int, outcomes: list[object]
+) -> list[threading.Thread]:
+    """Start `count` threads that GET `url` at the same instant.
+
+    Each appends to `outcomes` the body it got or the httpx.TransportError it met.
+    """
+    barrier = threading.Barrier(count)
+
+    def fetch() -> None:
+        barrier.wait()
+        try:
+            outcomes.append(client.get(url).text)
+        except httpx.TransportError as error:
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=fetch) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def join_all(threads: list[threading.Thread]) -> None:
+    for thread in threads:
+        thread.join(timeout=5)
+        assert not thread.is_alive()
+
+
 def test_body_status_and_content_type_round_trip(server: LoopbackServer) -> None:
     text_url = server.add(body="<p>héllo</p>", status=201)
     raw_url = server.add(body=b"\x00\xff", content_type="application/octet-stream")
@@ -78,16 +111,16 @@ def test_shared_client_keeps_the_connection_alive(server: LoopbackServer) -> Non
 
 
 def test_delay_is_honoured(server: LoopbackServer) -> None:
-    url = server.add(body="late", delay=0.3)
+    url = server.add(body="late", delay=0.2)
 
     started = time.perf_counter()
     response = httpx.get(url)
     elapsed = time.perf_counter() - started
 
     assert response.text == "late"
-    assert 0.3 <= elapsed < 1.0
+    assert 0.2 <= elapsed < 1.5
     (record,) = server.requests
-    assert record.finished - record.started >= 0.3
+    assert record.finished - record.started >= 0.2
 
 
 def test_drop_closes_the_connection_without_response(server: LoopbackServer) -> None:
@@ -101,7 +134,7 @@ def test_drop_closes_the_connection_without_response(server: LoopbackServer) -> 
 
 
 def test_delay_beyond_the_client_timeout_times_out(server: LoopbackServer) -> None:
-    url = server.add(delay=1.0)
+    url = server.add(delay=0.5)
 
     with pytest.raises(httpx.TimeoutException):
         httpx.get(url, timeout=0.2)
@@ -117,11 +150,7 @@ def test_client_that_gave_up_causes_no_noise(
         httpx.get(url, timeout=0.05)
 
     wait_until(lambda: len(server.requests) == 1)
-    wait_until(
-        lambda: not any(
-            "process_request_thread" in thread.name for thread in threading.enumerate()
-        )
-    )
+    wait_until(lambda: not handler_threads())
     assert capsys.readouterr().err == ""
 
 
@@ -130,33 +159,33 @@ def test_refused_url_refuses_the_connection(server: LoopbackServer) -> None:
         httpx.get(server.refused_url(), timeout=5)
 
 
-def _request_all_at_once(urls: list[str]) -> list[httpx.Response]:
-    barrier = threading.Barrier(len(urls))
-    responses: list[httpx.Response] = []
-    with httpx.Client(limits=httpx.Limits(max_connections=len(urls))) as client:
+def test_peak_counts_simultaneous_requests(server: LoopbackServer) -> None:
+    url = server.add(body="slow", delay=0.3)
+    outcomes: list[object] = []
 
-        def fetch(url: str) -> None:
-            barrier.wait()
-            responses.append(client.get(url))
+    with httpx.Client() as client:
+        join_all(start_fetchers(client, url, 8, outcomes))
 
-        threads = [threading.Thread(target=fetch, args=(url,)) for url in urls]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    return responses
-
-
-@pytest.mark.parametrize("clients", [8, 64])
-def test_peak_counts_simultaneous_requests(server: LoopbackServer, clients: int) -> None:
-    url = server.add(body="slow", delay=0.4)
-
-    responses = _request_all_at_once([url] * clients)
-
-    assert [r.text for r in responses] == ["slow"] * clients
-    assert server.peak_in_flight == clients
+    assert outcomes == ["slow"] * 8
+    assert server.peak_in_flight == 8
     assert server.in_flight == 0
-    assert len(server.requests) == clients
+    assert len(server.requests) == 8
+
+
+def test_64_connections_are_handled_at_once(server: LoopbackServer) -> None:
+    # No fixed delay could be sure to outlast 64 connects on a busy machine: wait, then stop.
+    url = server.add(delay=10)
+    outcomes: list[object] = []
+
+    with httpx.Client() as client:
+        threads = start_fetchers(client, url, 64, outcomes)
+        wait_until(lambda: server.in_flight == 64, timeout=5)
+        server.stop()
+        join_all(threads)
+
+    assert server.peak_in_flight == 64
+    assert len(outcomes) == 64
+    assert all(isinstance(outcome, httpx.TransportError) for outcome in outcomes)
 
 
 def test_peak_is_one_for_sequential_requests(server: LoopbackServer) -> None:
@@ -171,50 +200,62 @@ def test_peak_is_one_for_sequential_requests(server: LoopbackServer) -> None:
 
 
 def test_records_in_completion_order(server: LoopbackServer) -> None:
-    slow = server.add(body="slow", delay=0.3)
+    slow = server.add(delay=10)  # cut short by stop() below, so it finishes last, unanswered
+    fine = server.add(body="ok")
     dropped = server.add(drop=True)
-    slow_path = slow.removeprefix(server.base_url)
+    outcomes: list[object] = []
 
     before = time.perf_counter()
-    slow_client = threading.Thread(target=httpx.get, args=(slow,))
-    slow_client.start()
-    wait_until(lambda: server.in_flight == 1)
-    with pytest.raises(httpx.TransportError):
-        httpx.get(dropped)
-    slow_client.join()
+    with httpx.Client() as client:
+        threads = start_fetchers(client, slow, 1, outcomes)
+        wait_until(lambda: server.in_flight == 1)
+        client.get(fine)
+        with pytest.raises(httpx.TransportError):
+            client.get(dropped)
+        server.stop()
+        join_all(threads)
     after = time.perf_counter()
 
-    first, second = server.requests
-    assert (first.path, first.status) == (dropped.removeprefix(server.base_url), None)
-    assert (second.path, second.status) == (slow_path, 200)
-    for record in (first, second):
+    records = server.requests
+    assert [(r.path, r.status) for r in records] == [
+        (fine.removeprefix(server.base_url), 200),
+        (dropped.removeprefix(server.base_url), None),
+        (slow.removeprefix(server.base_url), None),
+    ]
+    for record in records:
         assert before <= record.started <= record.finished <= after
-    assert second.started < first.started and first.finished < second.finished
+    assert records[2].started < records[0].started  # started first, finished last
 
 
 def test_stop_is_prompt_while_a_slow_request_is_pending(server: LoopbackServer) -> None:
     url = server.add(delay=10)
-    outcome: list[BaseException] = []
+    outcomes: list[object] = []
 
-    def fetch() -> None:
-        try:
-            httpx.get(url, timeout=5)
-        except Exception as error:  # noqa: BLE001 - asserted on below
-            outcome.append(error)
+    with httpx.Client(timeout=5) as client:
+        threads = start_fetchers(client, url, 1, outcomes)
+        wait_until(lambda: server.in_flight == 1)
 
-    client = threading.Thread(target=fetch)
-    client.start()
-    wait_until(lambda: server.in_flight == 1)
+        started = time.perf_counter()
+        server.stop()
+        assert time.perf_counter() - started < 0.5
+
+        join_all(threads)  # the pending client was hung up on, not left to time out
+    (outcome,) = outcomes
+    assert isinstance(outcome, httpx.TransportError)
+    assert not isinstance(outcome, httpx.TimeoutException)
+    wait_until(lambda: server.in_flight == 0, timeout=0.5)  # the delay itself was cut short
+    assert [r.status for r in server.requests] == [None]
+    server.stop()  # idempotent
+
+
+def test_stop_is_prompt_right_after_start() -> None:
+    idle = LoopbackServer()
+    idle.start()
 
     started = time.perf_counter()
-    server.stop()
-    assert time.perf_counter() - started < 0.5
+    idle.stop()
 
-    client.join(timeout=1.0)
-    assert not client.is_alive()  # the pending client was hung up on, not left waiting
-    (error,) = outcome
-    assert isinstance(error, httpx.TransportError)
-    server.stop()  # idempotent
+    assert time.perf_counter() - started < 0.2
 
 
 def test_stop_hangs_up_idle_keep_alive_connections(server: LoopbackServer) -> None:
@@ -223,18 +264,19 @@ def test_stop_hangs_up_idle_keep_alive_connections(server: LoopbackServer) -> No
     with httpx.Client() as client:
         assert client.get(url).text == "ok"
         server.stop()
+        wait_until(lambda: not handler_threads(), timeout=1.0)  # no thread left on the idle one
         with pytest.raises(httpx.TransportError):
             client.get(url)
 
 
 def test_reset_clears_records_and_peak_but_keeps_routes(server: LoopbackServer) -> None:
-    url = server.add(body="kept", delay=0.1)
-    _request_all_at_once([url] * 3)
-    assert server.peak_in_flight == 3
+    url = server.add(body="kept")
+    with httpx.Client() as client:
+        client.get(url)
+        server.reset()
 
-    server.reset()
-
-    assert server.requests == []
-    assert server.peak_in_flight == 0
-    assert httpx.get(url).text == "kept"
+        assert server.requests == []
+        assert server.peak_in_flight == 0
+        assert client.get(url).text == "kept"
+    assert len(server.requests) == 1
     assert server.peak_in_flight == 1
