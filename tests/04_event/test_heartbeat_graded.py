@@ -1,0 +1,239 @@
+"""Hidden suite for 04_event: a Heartbeat that beats on time, idles for free and stops on time.
+
+Every duration that decides a verdict is measured here, in the grading process, and every beat
+is counted by the trusted callback in probes.py. Each bar is either a hard limit that no
+correct heartbeat can cross (no more beats than whole intervals fit in the time measured), or
+sits far from both sides (a correct stop() needs milliseconds, a sleeping one a whole interval).
+"""
+
+import math
+import random
+import time
+
+import pytest
+
+from grader.harness.sandbox import Sandbox, StudentCodeHung
+
+PROMPT_STOP = 1.0  # seconds; the contract says 0.2 s, a sleeping thread needs the whole interval
+STOP_DEADLINE = 3.0  # a stop() still busy after this long is reported as stuck, with its stacks
+SETTLE = 0.5  # seconds for a just-started thread to reach its first wait
+SLOW_CALLBACK = 0.5  # how long the slow callback keeps running after stop() has been called
+# Share of one core a waiting heartbeat may use. A correct one uses about 0.05%; one that spins
+# gets all the CPU the machine gives it, 30% or more even on a loaded 2-core machine.
+MAX_IDLE_CPU = 0.05
+SLOWEST_PACE = 0.6  # a correct heartbeat on a busy machine still beats at least this fast
+EARLY_WAKEUP = 0.05  # intervals of clock tolerance before a beat counts as too early
+# The race check's forced schedules. A racy stop() leaves a window of only a few opcodes, so
+# the check preempts at half of the opcodes (the kit's default is a tenth) and runs many cheap
+# schedules: a third to two thirds of them hit the window, even on a loaded machine.
+SCHEDULES = 40
+PREEMPTION_RATE = 0.5
+
+
+def call_or_fail(sandbox: Sandbox, what: str, advice: str, probe: str, timeout: float, **kwargs):
+    """sandbox.timed_call(), failing with `what` and `advice` when the student's code hangs."""
+    try:
+        return sandbox.timed_call(probe, timeout=timeout, **kwargs)
+    except StudentCodeHung as hung:
+        raise AssertionError(f"{what} did not return within {timeout:.0f} s. {advice}\n{hung}") from None
+
+
+def stop_or_fail(sandbox: Sandbox, interval: float):
+    return call_or_fail(
+        sandbox, "stop()",
+        f"Does it wait out the interval ({interval:.1f} s)? time.sleep() cannot be cut short;"
+        " Event.wait(interval) returns as soon as stop() sets the event. A deadlock looks the"
+        " same: the stacks below show where each thread was waiting.",
+        "stop", STOP_DEADLINE,
+    )
+
+
+def ordinal(number: int) -> str:
+    return f"{number}{'st' if number == 1 else 'nd' if number == 2 else 'rd' if number == 3 else 'th'}"
+
+
+# -- timing -------------------------------------------------------------------------------------
+
+
+@pytest.mark.group("timing")
+def test_first_beat_comes_one_interval_after_start(student):
+    interval = random.uniform(0.5, 0.8)
+    seen, took = student.timed_call("start", interval=interval, wait_for_beats=1)
+    assert seen["started"] >= 1, f"no beat within {took:.1f} s of start(); the interval is {interval:.2f} s"
+    assert took >= interval / 2, (
+        f"first beat at once: it came {took:.2f} s after start() was called, but the interval is"
+        f" {interval:.2f} s. Wait one interval first, then call the callback."
+    )
+    stop_or_fail(student, interval)
+
+
+@pytest.mark.group("timing")
+def test_beats_keep_pace_with_the_interval(student):
+    interval, window = random.uniform(0.08, 0.12), random.uniform(1.0, 1.3)
+    calling_start = time.perf_counter()
+    student.call("start", interval=interval)
+    started = time.perf_counter()
+    time.sleep(window)
+    stopping = time.perf_counter()
+    seen, _ = stop_or_fail(student, interval)
+    stopped = time.perf_counter()
+    # start() was called after calling_start and stop() returned before stopped, so at most
+    # this many whole intervals fit; between started and stopping the heartbeat surely ran.
+    most = math.floor((stopped - calling_start) / interval + EARLY_WAKEUP)
+    least = math.floor(SLOWEST_PACE * (stopping - started) / interval)
+    beats = seen["finished"]
+    assert beats <= most, (
+        f"too many beats: the callback ran {beats} times in {stopped - calling_start:.2f} s with an"
+        f" interval of {interval:.3f} s, at most {most} fit. Beat once per interval, not more often."
+    )
+    assert beats >= least, (
+        f"too few beats: the callback ran {beats} times in {stopping - started:.2f} s with an"
+        f" interval of {interval:.3f} s; expected about {(stopping - started) / interval:.0f}"
+        f" (at least {least}). Each beat should follow the previous one after one interval."
+    )
+
+
+@pytest.mark.group("timing")
+def test_beats_counts_completed_callbacks(student):
+    count = random.randint(2, 4)
+    seen = student.call("beats_during_callbacks", interval=random.uniform(0.03, 0.06), count=count, hold=1.0)
+    assert len(seen["reads"]) == count, f"only {len(seen['reads'])} callbacks within 5 s, expected {count}"
+    for read in seen["reads"]:
+        number, value = read["beat"], read["beats"]
+        assert isinstance(value, int), f"beats returned {value}, expected an int"
+        assert value <= read["finished_after"], (
+            f"beat counted too early: beats was {value} while the {ordinal(number)} callback was still"
+            f" running, so only {number - 1} had completed. Add one after callback() returns."
+        )
+        assert value >= number - 1, (
+            f"beats was {value} during the {ordinal(number)} callback, although {number - 1}"
+            " callbacks had already completed"
+        )
+    final = seen["after_stop"]
+    assert final["beats"] == final["finished"], (
+        f"after stop() beats was {final['beats']}, but the callback had completed {final['finished']} times"
+    )
+
+
+# -- stop ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.group("stop")
+def test_stop_is_prompt_even_with_a_long_interval(student):
+    interval = random.uniform(8, 12)
+    student.call("start", interval=interval)
+    time.sleep(SETTLE)
+    _, took = stop_or_fail(student, interval)
+    assert took < PROMPT_STOP, (
+        f"stop() took {took:.1f} s with an interval of {interval:.1f} s; it should return within"
+        " 0.2 s. Wait with Event.wait(interval), which returns as soon as stop() sets the event."
+    )
+
+
+@pytest.mark.group("stop")
+@pytest.mark.parametrize("callback", ["quick", "slow"])
+def test_no_callback_runs_after_stop_returns(student, callback):
+    interval = random.uniform(0.03, 0.06)
+    if callback == "slow":  # stop() is called while the first beat is running
+        student.call("start", interval=interval, wait_for_beats=1, hold_first_beat=SLOW_CALLBACK)
+    else:
+        student.call("start", interval=interval, wait_for_beats=3)
+    at_stop, _ = stop_or_fail(student, interval)
+    assert at_stop["started"] == at_stop["finished"], (
+        f"the callback was still running when stop() returned (a {callback} callback,"
+        f" {at_stop['started']} started, {at_stop['finished']} finished). After setting the event,"
+        " stop() must wait for the thread to end: join it."
+    )
+    watching = max(0.5, 10 * interval)
+    time.sleep(watching)
+    extra = student.call("snapshot")["started"] - at_stop["started"]
+    assert extra == 0, (
+        f"the heartbeat kept beating after stop() returned: {extra} more callbacks in the next"
+        f" {watching:.1f} s. stop() must end the thread; a daemon thread only ends with the whole"
+        " program."
+    )
+
+
+@pytest.mark.group("stop")
+def test_stop_never_adds_a_beat(student, schedules):
+    seeds = schedules.seeds(SCHEDULES)
+    pauses = [random.uniform(0.002, 0.01) for _ in seeds]
+    interval = random.uniform(5, 8)
+    extra_beats, _ = call_or_fail(
+        student, f"Starting and stopping {SCHEDULES} heartbeats",
+        "stop() waits out the interval: wait with Event.wait(interval).",
+        "stops_under_preemption", 10, seeds=seeds, pauses=pauses, interval=interval, rate=PREEMPTION_RATE,
+    )
+    schedules_with_extra = sum(1 for beats in extra_beats if beats)
+    assert not schedules_with_extra, (
+        f"extra beat: stop(), called a few milliseconds after start() with an interval of"
+        f" {interval:.1f} s, made the callback run in {schedules_with_extra} of {SCHEDULES} forced"
+        " schedules. Let the Event itself be the stop request, and leave the loop as soon as it is"
+        f" set: `while not event.wait(interval): callback()`. ({schedules.replay_hint()})"
+    )
+
+
+# -- idle ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.group("idle")
+def test_waiting_between_beats_uses_no_cpu(student):
+    interval, window = random.uniform(0.2, 0.3), random.uniform(1.0, 1.2)
+    student.call("start", interval=interval)
+    measuring = time.perf_counter()
+    cpu_before = student.call("cpu_seconds")
+    time.sleep(window)
+    cpu_after = student.call("cpu_seconds")
+    wall = time.perf_counter() - measuring
+    beats = student.call("snapshot")["started"]
+    assert beats >= 1, f"no beat within {wall:.1f} s with an interval of {interval:.2f} s"
+    share = (cpu_after - cpu_before) / wall
+    assert share < MAX_IDLE_CPU, (
+        f"busy waiting: between beats your process used {share:.0%} of a CPU core for"
+        f" {wall:.1f} s (at most {MAX_IDLE_CPU:.0%} allowed). A loop that keeps checking the clock"
+        " or a flag burns a core; block in Event.wait(timeout) instead."
+    )
+    stop_or_fail(student, interval)
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+
+def run_steps(sandbox: Sandbox, steps: list[str]) -> list:
+    """What each of start()/stop() raised when called in this order on one Heartbeat."""
+    sequence = ", ".join(f"{step}()" for step in steps)
+    outcomes, _ = call_or_fail(
+        sandbox, f"The sequence {sequence}",
+        "A deadlock, or stop() waits for a thread that never runs.",
+        "misuse", STOP_DEADLINE * len(steps), interval=random.uniform(0.03, 0.06), steps=steps,
+    )
+    return outcomes
+
+
+def describe(steps: list[str], index: int, outcome: dict) -> str:
+    return (f"in the sequence {', '.join(f'{step}()' for step in steps)}, the {ordinal(index + 1)}"
+            f" call ({steps[index]}()) raised {outcome['type']}: {outcome['message']}")
+
+
+@pytest.mark.group("errors")
+def test_start_twice_raises_runtime_error(student):
+    steps = ["start", "start", "stop"]
+    first, second, last = run_steps(student, steps)
+    assert first is None, describe(steps, 0, first)
+    assert second is not None, (
+        "start() twice was accepted: the second call should raise RuntimeError (a heartbeat runs"
+        " one thread and starts once)"
+    )
+    assert second["runtime_error"], f"{describe(steps, 1, second)}; expected RuntimeError"
+    assert last is None, describe(steps, 2, last)
+
+
+@pytest.mark.group("errors")
+@pytest.mark.parametrize("steps", [["stop"], ["stop", "stop"], ["start", "stop", "stop"]],
+                         ids=["before_start", "twice_before_start", "twice"])
+def test_stop_is_safe_before_start_and_twice(student, steps):
+    for index, outcome in enumerate(run_steps(student, steps)):
+        assert outcome is None, (
+            f"{describe(steps, index, outcome)}. stop() must be safe to call before start() and"
+            " more than once: only wait for a thread that is running."
+        )
