@@ -1,0 +1,171 @@
+"""Quick checks for tasks.py. Run: python -m pytest exercises/08_futures
+
+The hidden grading suite checks the same things more thoroughly: random calls and timings,
+every start method of multiprocessing, and more forced schedules.
+"""
+
+import concurrent.futures
+import os
+import threading
+import time
+
+import pytest
+
+import tasks
+from grader.harness.preempt import forced_interleavings
+
+SLOW = 3.0  # seconds a slow call takes (unless the test is over before)
+# On Python 3.10 concurrent.futures.TimeoutError is not yet the builtin TimeoutError.
+TIMEOUT_ERRORS = (TimeoutError, concurrent.futures.TimeoutError)
+
+
+def returns_after(seconds, value):
+    def call():
+        time.sleep(seconds)
+        return value
+
+    return call
+
+
+def raises_after(seconds, error):
+    def call():
+        time.sleep(seconds)
+        raise error
+
+    return call
+
+
+@pytest.fixture
+def slow_call():
+    """Makes calls that take SLOW seconds, or end as soon as the test is over."""
+    test_over = threading.Event()
+
+    def make(value):
+        def call():
+            test_over.wait(SLOW)
+            return value
+
+        return call
+
+    yield make
+    test_over.set()
+
+
+def error_raised_by(action):
+    """The exception action() raised; a stub's NotImplementedError passes through."""
+    try:
+        result = action()
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        return error
+    pytest.fail(f"expected an exception, but it returned {result!r}")
+
+
+def square_and_pid(number):
+    """Module-level, so that a process pool can send it to its workers."""
+    time.sleep(0.1)
+    return number * number, os.getpid()
+
+
+def test_run_all_keeps_order_and_exceptions_in_place():
+    raised, returned = ValueError("raised by calls[1]"), KeyError("returned by calls[3]")
+    calls = [
+        returns_after(0.3, "slowest"),
+        raises_after(0.1, raised),
+        returns_after(0.0, 42),
+        returns_after(0.1, returned),
+    ]
+    results = tasks.run_all(calls, max_workers=4)
+    assert results[0] == "slowest" and results[2] == 42, f"results out of order: {results!r}"
+    assert results[1] is raised, f"the exception calls[1] raised belongs at position 1: {results!r}"
+    assert results[3] is returned, f"calls[3] returned an exception object, for position 3: {results!r}"
+
+
+def test_run_all_respects_max_workers():
+    lock, running, peak = threading.Lock(), 0, 0
+
+    def call():
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.2)
+        with lock:
+            running -= 1
+
+    tasks.run_all([call] * 7, max_workers=3)
+    assert peak == 3, f"with max_workers=3, {peak} calls ran at the same time; expected 3"
+
+
+def test_first_success_does_not_wait_for_slow_calls(slow_call):
+    calls = [slow_call("slow"), returns_after(0.1, "fast"), slow_call("slow too")]
+    started = time.perf_counter()
+    assert tasks.first_success(calls, timeout=10) == "fast"
+    seconds = time.perf_counter() - started
+    assert seconds < 1.0, f"first_success took {seconds:.1f} s: it waited for the slow calls"
+
+
+def test_first_success_skips_failed_calls(slow_call):
+    calls = [raises_after(0.0, ValueError("fails at once")), returns_after(0.2, "ok"), slow_call("slow")]
+    assert tasks.first_success(calls, timeout=10) == "ok"
+
+
+def test_first_success_raises_timeout_error(slow_call):
+    calls = [slow_call("too late"), raises_after(0.0, ValueError("fails at once"))]
+    started = time.perf_counter()
+    with pytest.raises(TIMEOUT_ERRORS):
+        tasks.first_success(calls, timeout=0.3)
+    seconds = time.perf_counter() - started
+    assert seconds < 1.3, f"TimeoutError came only after {seconds:.1f} s with timeout=0.3"
+
+
+def test_first_success_reraises_the_last_failure():
+    last = LookupError("fails last, after 0.4 s")
+    first, second = ValueError("fails first"), OSError("fails second")
+    calls = [raises_after(0.1, first), raises_after(0.4, last), raises_after(0.2, second)]
+    error = error_raised_by(lambda: tasks.first_success(calls, timeout=10))
+    assert error is last, f"expected the last failure {last!r}, got {error!r}"
+
+
+def test_first_success_when_all_fail_at_once(schedules):
+    # All five calls raise at the same moment; forced thread switches expose unlocked bookkeeping.
+    for seed in schedules.seeds(3):
+        barrier = threading.Barrier(5, timeout=0.5)
+        errors = [ValueError(f"call {i} failed") for i in range(5)]
+
+        def fails_with_the_others(error):
+            def call():
+                try:
+                    barrier.wait()
+                except threading.BrokenBarrierError:
+                    pass  # fewer than 5 calls could run at once: fail anyway
+                raise error
+
+            return call
+
+        calls = [fails_with_the_others(error) for error in errors]
+        with forced_interleavings([tasks], seed, rate=0.3):
+            error = error_raised_by(lambda: tasks.first_success(calls, timeout=1.5))
+        assert error in errors, (
+            f"all 5 calls failed at once, yet first_success raised {error!r}: it lost count of"
+            f" the calls that had ended ({schedules.replay_hint()})"
+        )
+
+
+def wait_for_other_threads_to_end(patience=2.0):
+    """Threads of earlier tests may still be winding down; forking a process that has other
+    threads is deprecated (it can deadlock the child), and fork is Linux's default start method."""
+    deadline = time.monotonic() + patience
+    while threading.active_count() > 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_map_processes_uses_worker_processes_and_keeps_order():
+    wait_for_other_threads_to_end()
+    numbers = list(range(8))
+    results = tasks.map_processes(square_and_pid, numbers, max_workers=3)
+    assert [square for square, _ in results] == [n * n for n in numbers], f"wrong or out of order: {results}"
+    pids = {pid for _, pid in results}
+    assert os.getpid() not in pids, "items ran in the calling process: use a ProcessPoolExecutor"
+    assert len(pids) > 1, "every item ran in one worker process; expected several"
