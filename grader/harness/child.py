@@ -83,10 +83,10 @@ def _tasks_of_this_user() -> int | None:
     return count
 
 
-def _describe_error(error: BaseException) -> dict[str, Any]:
+def _describe_error(error: BaseException, trusted_dirs: list[str]) -> dict[str, Any]:
+    """The error as plain data, its traceback cut down to the student's own frames."""
     frames = traceback.extract_tb(error.__traceback__)
-    harness = str(Path(__file__).resolve().parent)
-    student_frames = [frame for frame in frames if not frame.filename.startswith(harness)]
+    student_frames = [f for f in frames if not any(f.filename.startswith(d) for d in trusted_dirs)]
     return {
         "type": type(error).__name__,
         "message": str(error),
@@ -123,10 +123,12 @@ def main() -> None:
     proto_in, proto_out = _take_protocol_streams()
     here = str(Path(__file__).resolve().parent)
     sys.path[:] = [entry for entry in sys.path if entry != here]  # Python 3.10 adds it despite -I
+    setup = json.loads(proto_in.readline())
+    trusted_dirs = [here, str(Path(setup["probes_dir"]).resolve())]  # frames students need not see
     try:
-        module, probes = _setup(json.loads(proto_in.readline()))
+        module, probes = _setup(setup)
     except BaseException as error:  # noqa: BLE001 - a broken import is reported, not raised
-        _reply(proto_out, {"ok": False, "error": _describe_error(error)})
+        _reply(proto_out, {"ok": False, "error": _describe_error(error, trusted_dirs)})
         return
     _reply(proto_out, {"ok": True})
     for line in proto_in:
@@ -136,7 +138,7 @@ def main() -> None:
             value = getattr(probes, request["probe"])(module, **request["kwargs"])
             answer = {"ok": True, "value": value}
         except BaseException as error:  # noqa: BLE001 - SystemExit from student code included
-            answer = {"ok": False, "error": _describe_error(error)}
+            answer = {"ok": False, "error": _describe_error(error, trusted_dirs)}
         faulthandler.cancel_dump_traceback_later()
         _reply(proto_out, answer)
 

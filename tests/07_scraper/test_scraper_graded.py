@@ -1,0 +1,380 @@
+"""Hidden suite for 07_scraper: page titles, one request at a time and with a pool of threads.
+
+Every page lives on the loopback server at a fresh random path with a random title, so no
+answer can be hard-coded or cached between calls. The server counts the requests in flight
+on its own side of the wire, and the parent process times every call.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from grader.harness.loopback import LoopbackServer
+from grader.harness.sandbox import NotImplementedYet, Sandbox, StudentCodeError
+from grader.harness.timing import best_speedups
+
+FUNCTIONS = ["scrape_sequential", "scrape_threaded"]
+CALL_TIMEOUT = 15  # seconds; the slowest call of this suite needs under 2
+# Seconds a slow page takes to answer. Each thread also needs CPU time of its own, which the
+# GIL serializes: creating an httpx.Client (as httpx.get() does on every call) takes 25 ms on
+# an idle machine and up to 0.2 s on a loaded one. The delays are long enough that the
+# threads of a correct solution still end up waiting for the server together.
+IN_FLIGHT_DELAY = 0.8  # all `workers` in flight needs workers x that CPU time < the delay
+SPEEDUP_DELAY = 0.5
+SPEEDUP_WORKERS = 3  # the ideal speedup: 3 pages, one round of 3 threads
+SPEEDUP_ROUNDS = 2
+# Measured on a shared 2-core machine at a load average of 5 to 13: correct solutions 1.8x to
+# 3.0x (the low end making a client per request), a sequential "threaded" one 0.9x to 1.0x.
+SHARE_OF_IDEAL_SPEEDUP = 0.5
+SCHEDULES = 4  # forced schedules in the race check
+# Chance of a forced thread switch before each opcode of scraper.py, above the default: the
+# threads spend most of their time in httpx, outside the code that hands out the URLs, so
+# two of them seldom meet there. With 0.5, an unprotected shared index goes wrong in about
+# 19 of 20 schedules of 12 URLs.
+PREEMPTION_RATE = 0.5
+
+WORDS = ("amber", "harbor", "lantern", "meadow", "orbit", "pepper", "quartz", "river",
+         "saffron", "thistle", "velvet", "willow", "copper", "falcon", "juniper", "nectar")
+# (as written in HTML, as it reads); the first four are always in the entities page
+ENTITIES = [("&amp;", "&"), ("&lt;", "<"), ("&#39;", "'"), ("&eacute;", "é"),
+            ("&gt;", ">"), ("&quot;", '"'), ("&#233;", "é"), ("&#x2014;", "—")]
+
+
+# -- pages ----------------------------------------------------------------------------------
+
+
+def random_text() -> str:
+    words = [word.capitalize() if random.random() < 0.5 else word
+             for word in random.sample(WORDS, random.randint(2, 4))]
+    return " ".join(words + [str(random.randint(2, 9999))])
+
+
+def html_page(head: str, body: str = "") -> str:
+    return (f'<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n{head}\n</head>\n'
+            f"<body>\n<p>{random_text()}</p>\n{body}\n</body>\n</html>\n")
+
+
+def titled_page(title: str) -> str:
+    return html_page(f"<title>{title}</title>")
+
+
+def serve(loopback: LoopbackServer, body: str = "", **route: Any) -> str:
+    """Register a page at a fresh random path (the case never shows in the URL)."""
+    return loopback.add(f"/{secrets.token_hex(8)}", body=body, **route)
+
+
+def mixed_case(tag: str) -> str:
+    """tag with random letters in upper case, at least one of them."""
+    letters = [random.choice((letter.lower(), letter.upper())) for letter in tag]
+    spot = random.randrange(len(letters))
+    letters[spot] = letters[spot].upper()
+    return "".join(letters)
+
+
+@dataclass(frozen=True)
+class TitleCase:
+    page: str  # the kind of page, as the student reads it in a failure message
+    advice: str
+    render: Callable[[str], tuple[str, str | None]]  # random text -> (HTML, the expected title)
+
+
+def plain(text: str) -> tuple[str, str]:
+    return titled_page(text), text
+
+
+def tag_in_mixed_case(text: str) -> tuple[str, str]:
+    return html_page(f"<{mixed_case('title')}>{text}</{mixed_case('title')}>"), text
+
+
+def tag_with_attributes(text: str) -> tuple[str, str]:
+    return html_page(f'<title lang="en" data-page="{random.randint(1, 99)}">{text}</title>'), text
+
+
+def whitespace_around(text: str) -> tuple[str, str]:
+    return titled_page(f"\n{' ' * random.randint(1, 8)}{text}\n\t "), text
+
+
+def entities(text: str) -> tuple[str, str]:
+    chosen = ENTITIES[:4] + random.sample(ENTITIES[4:], 2)
+    written, reads = text.split(), text.split()
+    for entity, character in chosen:
+        word, spot = random.choice(WORDS), random.randint(0, len(written))
+        written.insert(spot, entity + word)
+        reads.insert(spot, character + word)
+    return titled_page(" ".join(written)), " ".join(reads)
+
+
+def second_title_further_down(text: str) -> tuple[str, str]:
+    return html_page(f"<title>{text}</title>", f"<svg><title>{random_text()}</title></svg>"), text
+
+
+def no_title(text: str) -> tuple[str, None]:
+    return html_page(f'<meta name="description" content="{text}">', f"<h1>{text}</h1>"), None
+
+
+TITLE_CASES = [
+    TitleCase("a plain <title>", "Search the page for <title>...</title>.", plain),
+    TitleCase("a <title> tag in upper or mixed case",
+              "Tag names are case-insensitive: match <TITLE> and <Title> too (re.IGNORECASE).",
+              tag_in_mixed_case),
+    TitleCase("a <title> tag with attributes",
+              "The opening tag may carry attributes: accept anything up to its '>', as <title[^>]*> does.",
+              tag_with_attributes),
+    TitleCase("a title surrounded by newlines and spaces",
+              "Strip the whitespace around the text; in a regular expression '.' only crosses"
+              " newlines with re.DOTALL.",
+              whitespace_around),
+    TitleCase("a title with HTML entities (&amp; &lt; &#39; &eacute; ...)",
+              "Decode the entities with html.unescape().", entities),
+    TitleCase("a page with a second <title> further down (inside an <svg>)",
+              "Take the first title only: a greedy '.*' runs on to the last </title>; use '.*?'.",
+              second_title_further_down),
+    TitleCase("a page without a <title>", "A page without a title gives None.", no_title),
+]
+
+
+@dataclass(frozen=True)
+class FailingUrl:
+    page: str
+    advice: str
+    make: Callable[[LoopbackServer], str]  # registers the failure, returns its URL
+
+
+def error_page(status: int) -> Callable[[LoopbackServer], str]:
+    return lambda loopback: serve(loopback, titled_page(f"Error {status}: {random_text()}"), status=status)
+
+
+STATUS_ADVICE = ("A status of 400 or more is an error page, whatever its <title> says: check"
+                 " response.status_code (or call response.raise_for_status() inside the try).")
+CONNECTION_ADVICE = "Catch httpx.HTTPError around the request and record None."
+FAILING_URLS = [
+    FailingUrl("a page answered with status 404", STATUS_ADVICE, error_page(404)),
+    FailingUrl("a page answered with status 500", STATUS_ADVICE, error_page(500)),
+    FailingUrl("a URL where the connection is refused", CONNECTION_ADVICE,
+               lambda loopback: loopback.refused_url()),
+    FailingUrl("a server that hangs up without answering", CONNECTION_ADVICE,
+               lambda loopback: serve(loopback, delay=0.1, drop=True)),
+]
+
+
+# -- calling the student's code -------------------------------------------------------------
+
+
+def describe(function: str, urls: list[str], workers: int | None) -> str:
+    return f"{function}({len(urls)} URLs" + ("" if workers is None else f", workers={workers}") + ")"
+
+
+def threaded_only(function: str, workers: int) -> int | None:
+    """The workers argument, which only scrape_threaded takes."""
+    return workers if function == "scrape_threaded" else None
+
+
+def random_workers(function: str) -> int | None:
+    return threaded_only(function, random.randint(2, 4))
+
+
+def timed_probe(student: Sandbox, probe: str, call: str, timeout: float = CALL_TIMEOUT, **kwargs: Any
+                ) -> tuple[Any, float]:
+    """student.timed_call(probe), with an exception from the student's code as a verdict."""
+    try:
+        return student.timed_call(probe, timeout=timeout, **kwargs)
+    except NotImplementedYet:
+        raise
+    except StudentCodeError as error:
+        raise AssertionError(
+            f"{call} raised an exception instead of returning its dict: {error}\n"
+            "One URL must never stop the others: when a request fails or a page has no title,"
+            " record None for that URL and go on."
+        ) from None
+
+
+def scrape(student: Sandbox, function: str, urls: list[str], workers: int | None = None
+           ) -> tuple[dict[str, str | None], float]:
+    """The student's {url: title} for urls, checked for shape, and the seconds it took."""
+    call = describe(function, urls, workers)
+    result, seconds = timed_probe(student, "scrape", call, function=function, urls=urls, workers=workers)
+    titles = titles_of(result, call)
+    missing = [url for url in urls if url not in titles]
+    assert not missing, (
+        f"{call} returned no entry for {len(missing)} of the {len(urls)} URLs (e.g. {missing[0]}):"
+        " every URL needs one, None when its request failed. Did an exception end a thread?"
+    )
+    unknown = [key for key in titles if key not in set(urls)]
+    assert not unknown, f"{call} returned keys that are not among its URLs: {unknown[:3]}"
+    return titles, seconds
+
+
+def titles_of(result: dict[str, Any], call: str) -> dict[str, str | None]:
+    assert result["type"] == "dict", f"{call} returned a {result['type']}, expected a dict {{url: title}}"
+    odd = [pair for pair in result["pairs"] if any(isinstance(item, dict) for item in pair)]
+    assert not odd, (
+        f"{call}: the keys must be the URLs (str) and the values str or None; got "
+        + ", ".join(" -> ".join(item["unexpected"] if isinstance(item, dict) else repr(item) for item in pair)
+                    for pair in odd[:3])
+    )
+    return dict(result["pairs"])
+
+
+# -- parsing ----------------------------------------------------------------------------------
+
+
+@pytest.mark.group("parsing")
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_titles_are_parsed(student, loopback, function):
+    cases = {}
+    for case in random.sample(TITLE_CASES, len(TITLE_CASES)):
+        body, expected = case.render(random_text())
+        cases[serve(loopback, body)] = (case, expected)
+    workers = random_workers(function)
+
+    titles, _ = scrape(student, function, list(cases), workers)
+
+    wrong = [f"- {case.page}: got {titles[url]!r}, expected {expected!r}. {case.advice}"
+             for url, (case, expected) in cases.items() if titles[url] != expected]
+    assert not wrong, f"wrong titles from {describe(function, list(cases), workers)}:\n" + "\n".join(wrong)
+
+
+# -- failures ---------------------------------------------------------------------------------
+
+
+@pytest.mark.group("failures")
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_failures_become_none(student, loopback, function):
+    good = {serve(loopback, titled_page(text)): text for text in (random_text() for _ in range(3))}
+    failing = {failure.make(loopback): failure for failure in FAILING_URLS}
+    urls = random.sample([*good, *failing], len(good) + len(failing))
+    workers = random_workers(function)
+
+    titles, _ = scrape(student, function, urls, workers)
+
+    wrong = [f"- {failure.page}: got {titles[url]!r}, expected None. {failure.advice}"
+             for url, failure in failing.items() if titles[url] is not None]
+    wrong += [f"- a good page among the failures: got {titles[url]!r}, expected {text!r}."
+              " One failure must not stop the other URLs."
+              for url, text in good.items() if titles[url] != text]
+    assert not wrong, (f"{describe(function, urls, workers)} mixed up failures and pages:\n"
+                       + "\n".join(wrong))
+
+
+# -- concurrency ------------------------------------------------------------------------------
+
+
+def random_sizes(more_urls_than_workers: bool) -> tuple[int, int]:
+    """(URLs, workers). At least 5 URLs when they outnumber the workers, so that a pool of
+    the executor's default size (5 or more threads) shows up as too many in flight."""
+    if more_urls_than_workers:
+        workers = random.randint(3, 4)
+        return random.randint(5, 2 * workers), workers
+    count = random.randint(2, 3)
+    return count, count + random.randint(1, 3)
+
+
+@pytest.mark.group("concurrency")
+@pytest.mark.parametrize("more_urls_than_workers", [True, False],
+                         ids=["more_urls_than_workers", "more_workers_than_urls"])
+def test_workers_requests_in_flight(student, loopback, more_urls_than_workers):
+    count, workers = random_sizes(more_urls_than_workers)
+    expected = {serve(loopback, titled_page(text), delay=IN_FLIGHT_DELAY): text
+                for text in (random_text() for _ in range(count))}
+    loopback.reset()
+    call = describe("scrape_threaded", list(expected), workers)
+
+    titles, _ = scrape(student, "scrape_threaded", list(expected), workers)
+
+    assert titles == expected, f"{call} returned wrong titles for pages with a plain <title>"
+    peak, wanted = loopback.peak_in_flight, min(workers, count)
+    assert peak <= wanted, (
+        f"more than {wanted} requests in flight: the server saw {peak} at once during {call}."
+        " Run exactly `workers` threads (for example ThreadPoolExecutor(max_workers=workers)),"
+        " not one thread per URL nor the executor's default number."
+    )
+    assert peak == wanted, (
+        f"only {peak} request(s) in flight at once during {call}, expected {wanted}: the threads"
+        f" did not wait for the server together (each page takes {IN_FLIGHT_DELAY} s to answer)."
+        " Start every thread before joining any, and hold no lock around the request."
+    )
+
+
+@pytest.mark.group("concurrency")
+def test_every_url_is_fetched_exactly_once(student, loopback, schedules, exercise):
+    workers = random.randint(4, 5)
+    seeds = schedules.seeds(SCHEDULES)
+    # Bare pages: the time goes into handing out URLs, not into parsing under the tracer.
+    expected_per_seed = [{serve(loopback, f"<title>{text}</title>"): text
+                          for text in (random_text() for _ in range(random.randint(12, 14)))}
+                         for _ in seeds]
+
+    # The manifest's time limit: a client per request costs up to 0.2 s each on a busy machine.
+    results, _ = timed_probe(student, "scrape_threaded_under_preemption",
+                             f"scrape_threaded(workers={workers}) under forced thread switches",
+                             timeout=exercise.time_limit, url_lists=[list(e) for e in expected_per_seed],
+                             workers=workers, seeds=seeds, rate=PREEMPTION_RATE)
+
+    fetched = Counter(record.path for record in loopback.requests)
+    problems = []
+    for seed, expected, result in zip(seeds, expected_per_seed, results):
+        titles = titles_of(result, describe("scrape_threaded", list(expected), workers))
+        for url, text in expected.items():
+            times = fetched[url.removeprefix(loopback.base_url)]
+            if times != 1:
+                problems.append(f"- seed {seed}: {url} was requested {times} times")
+            elif url not in titles:
+                problems.append(f"- seed {seed}: {url} has no entry in the result")
+            elif titles[url] != text:
+                problems.append(f"- seed {seed}: {url} gave {titles[url]!r}, expected {text!r}")
+    assert not problems, (
+        f"lost or repeated work: with thread switches forced at random points, scrape_threaded"
+        f" (workers={workers}) did not fetch every URL exactly once:\n" + "\n".join(problems[:8]) +
+        "\nTwo threads took the same URL, or none took it. Hand the URLs out with an executor or a"
+        " queue.Queue, or guard a shared index with a lock around both reading and advancing it."
+        f" ({schedules.replay_hint()})"
+    )
+
+
+# -- speedup ----------------------------------------------------------------------------------
+
+
+@pytest.mark.group("speedup")
+def test_threads_make_scraping_faster(student, loopback):
+    workers = SPEEDUP_WORKERS
+    peaks: dict[str, list[int]] = {function: [] for function in FUNCTIONS}
+
+    def timer(function: str) -> Callable[[], float]:
+        def run() -> float:
+            # Fresh pages every time, so that nothing cached from an earlier call helps.
+            expected = {serve(loopback, titled_page(text), delay=SPEEDUP_DELAY): text
+                        for text in (random_text() for _ in range(workers))}
+            loopback.reset()
+            titles, seconds = scrape(student, function, list(expected), threaded_only(function, workers))
+            peaks[function].append(loopback.peak_in_flight)
+            assert titles == expected, (
+                f"{describe(function, list(expected), threaded_only(function, workers))}"
+                " returned wrong titles for pages with a plain <title>"
+            )
+            return seconds
+        return run
+
+    for function in FUNCTIONS:  # warm up: imports and first connections are not what is measured
+        scrape(student, function, [serve(loopback, titled_page(random_text()))], random_workers(function))
+    speedup = best_speedups({"student": (timer("scrape_sequential"), timer("scrape_threaded"))},
+                            rounds=SPEEDUP_ROUNDS)["student"]
+
+    assert max(peaks["scrape_sequential"]) == 1, (
+        f"scrape_sequential had {max(peaks['scrape_sequential'])} requests in flight at once: it is"
+        " the baseline that scrape_threaded is compared with, so it must send one request at a time."
+    )
+    bar = SHARE_OF_IDEAL_SPEEDUP * workers
+    assert speedup.ratio >= bar, (
+        f"not faster: for {workers} pages that each take {SPEEDUP_DELAY} s to answer,"
+        f" scrape_sequential took {speedup.sequential:.2f} s and scrape_threaded(workers={workers})"
+        f" {speedup.parallel:.2f} s, a speedup of {speedup.ratio:.2f}x; ideal is {workers}x, the bar"
+        f" {bar:.1f}x (best of {SPEEDUP_ROUNDS} rounds). The threads must wait for the network at"
+        " the same time: start them all before joining any, and hold no lock around the request."
+    )
