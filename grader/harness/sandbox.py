@@ -230,7 +230,7 @@ class Sandbox:
         start = text.rfind("Timeout (")
         if start < 0:
             return "(no thread dump: the process did not answer)"
-        return _simplify_dump(text[start:])
+        return _simplify_dump(text[start:], [CHILD_SCRIPT.parent, self.probes_file.parent])
 
     def _log_tail(self, characters: int = 2000) -> str:
         text = self.output().strip()
@@ -259,9 +259,8 @@ def _read_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
     lines.put(None)
 
 
-def _simplify_dump(dump: str) -> str:
-    """Keep the thread headers and the frames of student code and the standard library's
-    threading primitives; drop the harness's own frames, which only say 'waiting for work'."""
-    harness = str(Path(__file__).resolve().parent)
-    kept = [line for line in dump.splitlines() if harness not in line]
-    return "\n".join(kept)
+def _simplify_dump(dump: str, hidden: list[Path]) -> str:
+    """Keep the thread headers and the student's and standard library's frames; drop the
+    harness's and the probes' frames, which only say 'waiting for work' or 'calling you'."""
+    markers = [str(folder.resolve()) for folder in hidden]
+    return "\n".join(line for line in dump.splitlines() if not any(m in line for m in markers))
