@@ -167,7 +167,11 @@ class Sandbox:
     # -- calls ------------------------------------------------------------------------------
 
     def call(self, probe: str, /, *, timeout: float | None = None, **kwargs: Any) -> Any:
-        """Run probes.<probe>(student_module, **kwargs) in the child and return its plain result."""
+        """Run probes.<probe>(student_module, **kwargs) in the child and return its plain result.
+
+        `timeout` is this call's own deadline (default: the sandbox's), so no probe can take a
+        parameter of that name.
+        """
         return self.timed_call(probe, timeout=timeout, **kwargs)[0]
 
     def timed_call(self, probe: str, /, *, timeout: float | None = None, **kwargs: Any) -> tuple[Any, float]:
