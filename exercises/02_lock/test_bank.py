@@ -1,0 +1,151 @@
+"""Quick checks for bank.py. Run: python -m pytest exercises/02_lock
+
+The hidden grading suite checks the same things more thoroughly (random accounts and
+amounts, more threads, more schedules).
+"""
+
+import threading
+from collections.abc import Callable
+
+import pytest
+
+import bank
+from grader.harness.preempt import forced_interleavings
+
+HANG_SECONDS = 5.0  # a correct bank finishes every check here in well under a second
+
+
+def run_at_once(jobs: list[Callable[[], None]]) -> None:
+    """Run each job on its own thread at the same time; re-raise the first error a job raised.
+
+    The threads are daemons, so that a deadlocked bank fails this check instead of hanging
+    the test run.
+    """
+    errors: list[BaseException] = []
+
+    def guarded(job: Callable[[], None]) -> None:
+        try:
+            job()
+        except BaseException as error:  # noqa: BLE001 - handed to the test's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded, args=(job,), daemon=True) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(HANG_SECONDS)
+    if errors:
+        raise errors[0]
+    stuck = sum(thread.is_alive() for thread in threads)
+    assert not stuck, (
+        f"deadlock: {stuck} of {len(threads)} threads were still waiting after {HANG_SECONDS} s."
+        " Either two transfers each held one lock and waited for the other's (take the locks in"
+        " one global order, or use one lock for the whole bank), or a lock was never released"
+        " (take it with `with lock:`, which releases it even when an exception is raised)."
+    )
+
+
+def balances(accounts: bank.Bank, names: list[str]) -> dict[str, int]:
+    return {name: accounts.balance(name) for name in names}
+
+
+def test_transfer_moves_money():
+    accounts = bank.Bank({"alice": 100, "bob": 50, "carol": 0})
+    accounts.transfer("alice", "bob", 30)
+    assert balances(accounts, ["alice", "bob", "carol"]) == {"alice": 70, "bob": 80, "carol": 0}
+    accounts.transfer("bob", "carol", 80)  # all of it
+    assert balances(accounts, ["alice", "bob", "carol"]) == {"alice": 70, "bob": 0, "carol": 80}
+    assert accounts.total() == 150
+
+
+@pytest.mark.parametrize(("src", "dst", "amount", "error"), [
+    ("alice", "bob", 101, bank.InsufficientFunds),
+    ("alice", "bob", 0, ValueError),
+    ("alice", "bob", -5, ValueError),
+    ("alice", "alice", 10, ValueError),
+    ("alice", "nobody", 10, KeyError),
+    ("nobody", "alice", 10, KeyError),
+])
+def test_a_refused_transfer_changes_nothing(src, dst, amount, error):
+    def refuse_then_transfer() -> None:
+        accounts = bank.Bank({"alice": 100, "bob": 50})
+        with pytest.raises(error):
+            accounts.transfer(src, dst, amount)
+        assert balances(accounts, ["alice", "bob"]) == {"alice": 100, "bob": 50}, (
+            f"transfer({src!r}, {dst!r}, {amount}) raised {error.__name__} but changed the balances"
+        )
+        accounts.transfer("alice", "bob", 1)  # the bank still works after an error
+        assert balances(accounts, ["alice", "bob"]) == {"alice": 99, "bob": 51}
+
+    run_at_once([refuse_then_transfer])  # on a thread: a lock the error left held fails, not hangs
+
+
+def test_a_negative_opening_balance_is_refused():
+    with pytest.raises(ValueError):
+        bank.Bank({"alice": 10, "bob": -1})
+
+
+def test_money_is_conserved_under_forced_interleavings(schedules):
+    # Real schedulers rarely switch threads mid-transfer; this test makes them switch often.
+    names = ["alice", "bob", "carol"]
+    for seed in schedules.seeds(3):
+        accounts = bank.Bank({"alice": 300, "bob": 200, "carol": 0})
+
+        def pay(src: str, dst: str) -> None:
+            for _ in range(100):
+                try:
+                    accounts.transfer(src, dst, 3)
+                except bank.InsufficientFunds:
+                    pass  # expected once src runs dry; it must change nothing
+
+        with forced_interleavings([bank], seed):
+            run_at_once([lambda: pay("alice", "carol"), lambda: pay("bob", "carol"),
+                         lambda: pay("alice", "bob")])
+        final = balances(accounts, names)
+        assert sum(final.values()) == 500 and min(final.values()) >= 0, (
+            f"lost update or overdraft: three threads of transfers left {final}, which adds up to"
+            f" {sum(final.values())} instead of 500 ({schedules.replay_hint()})"
+        )
+
+
+def test_opposite_transfers_do_not_deadlock(schedules):
+    for seed in schedules.seeds(3):
+        accounts = bank.Bank({"alice": 1000, "bob": 1000})
+
+        def pay(src: str, dst: str) -> None:
+            for _ in range(100):
+                accounts.transfer(src, dst, 1)
+
+        with forced_interleavings([bank], seed):
+            run_at_once([lambda: pay("alice", "bob"), lambda: pay("bob", "alice")])
+        assert balances(accounts, ["alice", "bob"]) == {"alice": 1000, "bob": 1000}, (
+            f"100 transfers each way should leave both at 1000 ({schedules.replay_hint()})"
+        )
+
+
+def test_total_never_sees_money_in_flight(schedules):
+    for seed in schedules.seeds(3):
+        accounts = bank.Bank({"alice": 1000, "bob": 1000, "carol": 1000})
+        totals: list[int] = []
+        transfers_done = threading.Event()
+
+        def pay() -> None:
+            try:
+                for _ in range(100):
+                    accounts.transfer("alice", "bob", 2)
+                    accounts.transfer("bob", "carol", 1)
+            finally:
+                transfers_done.set()
+
+        def audit() -> None:
+            while not transfers_done.is_set():
+                totals.append(accounts.total())
+
+        with forced_interleavings([bank], seed):
+            run_at_once([pay, audit])
+        wrong = [total for total in totals if total != 3000]
+        assert not wrong, (
+            f"money in flight: total() returned {sorted(set(wrong))} in {len(wrong)} of {len(totals)} calls"
+            " while transfers ran, instead of 3000. total() must not add up the balances while a"
+            f" transfer is half done. ({schedules.replay_hint()})"
+        )

@@ -1,0 +1,381 @@
+"""Hidden suite for 02_lock: a Bank whose money never appears, vanishes or gets stuck.
+
+Every input is fresh each run: account names, balances, amounts and the transfers each
+thread makes. The race checks draw them from the schedule seed, so a failure replayed with
+`--seed` gets the same accounts, the same transfers and the same forced thread switches.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from grader.harness.sandbox import Sandbox, StudentCodeHung
+
+SCHEDULES = 5  # forced schedules per race check; one bad schedule fails the check
+DEADLOCK_SCHEDULES = 3  # a lock-order deadlock shows up within some 50 transfers of one schedule
+# Seconds after which a short call counts as a deadlock. A correct Bank answers the one-thread
+# probes in milliseconds and one schedule of the deadlock check in under 0.4 s, even with
+# the machine's two cores oversubscribed six times; a deadlocked Bank never answers.
+HANG_TIMEOUT = 5
+NAMES = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi",
+         "ivan", "judy", "mallory", "oscar", "peggy", "trent", "victor", "walter"]
+
+Action = list[Any]  # ["transfer", src, dst, amount], ["balance", account] or ["total"]
+Transfer = list[Any]  # [src, dst, amount]
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def account_names(rng: random.Random, count: int) -> list[str]:
+    return [f"{name}-{rng.randrange(100, 1000)}" for name in rng.sample(NAMES, count)]
+
+
+def downhill_transfers(rng: random.Random, accounts: list[str], count: int,
+                       max_amount: int) -> list[Transfer]:
+    """Random transfers, each from an account to one later in `accounts`.
+
+    Money flowing one way means that no order of taking per-account locks can deadlock here:
+    these checks are about lost updates and overdrafts, and lock order has its own group.
+    """
+    transfers = []
+    for _ in range(count):
+        src, dst = sorted(rng.sample(range(len(accounts)), 2))
+        transfers.append([accounts[src], accounts[dst], rng.randint(1, max_amount)])
+    return transfers
+
+
+def affordable_transfers(rng: random.Random, opening: dict[str, int], count: int) -> list[Action]:
+    """Random transfers that all succeed when made one after another; every third one moves
+    all the money its source holds."""
+    balances, transfers = dict(opening), []
+    for step in range(count):
+        src = rng.choice([account for account, balance in balances.items() if balance > 0])
+        dst = rng.choice([account for account in balances if account != src])
+        amount = balances[src] if step % 3 == 0 else rng.randint(1, balances[src])
+        transfers.append(["transfer", src, dst, amount])
+        balances = after_transfers(balances, [[src, dst, amount]])
+    return transfers
+
+
+def spelled(action: Action) -> str:
+    name, *args = action
+    return f"{name}({', '.join(map(repr, args))})"
+
+
+def after_transfers(opening: dict[str, int], transfers: list[Transfer]) -> dict[str, int]:
+    balances = dict(opening)
+    for src, dst, amount in transfers:
+        balances[src] -= amount
+        balances[dst] += amount
+    return balances
+
+
+STUCK_LOCK_ADVICE = (
+    "A thread waits for a lock that nobody will release: a lock still held after an"
+    " exception (take it with `with lock:`, which releases it on every way out), or a method"
+    " that takes a lock it already holds (threading.Lock is not reentrant)."
+)
+
+
+def what_it_did(action: Action, step: dict[str, Any]) -> str:
+    if step["outcome"] != "ok":
+        return f"raised {step['outcome']}"
+    return "returned without an error" if action[0] == "transfer" else f"returned {step['value']!r}"
+
+
+def call_or_report_deadlock(student: Sandbox, probe: str, *, doing: str, advice: str = STUCK_LOCK_ADVICE,
+                            timeout: float | None = None, **kwargs: Any) -> Any:
+    try:
+        return student.call(probe, timeout=timeout, **kwargs)
+    except StudentCodeHung as hang:
+        raise AssertionError(f"deadlock: {doing} never finished. {advice}\n{hang}") from None
+
+
+def money_problem(opening: dict[str, int], plans: list[list[Transfer]], run: dict[str, Any],
+                  refusals_possible: bool = True) -> str | None:
+    """What is wrong with one run of transfers_under_preemption, in the student's words."""
+    allowed = {"ok", "InsufficientFunds"} if refusals_possible else {"ok"}
+    for plan, outcomes in zip(plans, run["outcomes"]):
+        for transfer, outcome in zip(plan, outcomes):
+            if outcome not in allowed:
+                return f"transfer{tuple(transfer)} raised {outcome}" + (
+                    " although every account held enough" if outcome == "InsufficientFunds" else "")
+    balances = dict(run["balances"])
+    not_ints = {account: value for account, value in balances.items() if type(value) is not int}
+    if not_ints:
+        return f"balance() returned {not_ints}, expected ints"
+    succeeded = [transfer for plan, outcomes in zip(plans, run["outcomes"])
+                 for transfer, outcome in zip(plan, outcomes) if outcome == "ok"]
+    expected = after_transfers(opening, succeeded)
+    if balances == expected:
+        return None
+    total, opened_with = sum(balances.values()), sum(opening.values())
+    overdrawn = {account: value for account, value in balances.items() if value < 0}
+    if total != opened_with:
+        return (f"lost update: the accounts opened with {opened_with} in all and ended with {total},"
+                f" although transfers only move money (balances at the end: {balances})")
+    if overdrawn:
+        return f"overdrawn: {overdrawn} ended below zero (balances {balances})"
+    return f"the balances ended as {balances}, but the transfers that succeeded give {expected}"
+
+
+# -- errors ---------------------------------------------------------------------------------
+
+
+def insufficient_funds(rng: random.Random, opening: dict[str, int], stranger: str) -> tuple[Action, str]:
+    src, dst = rng.sample(list(opening), 2)
+    return ["transfer", src, dst, opening[src] + rng.randint(1, 50)], "InsufficientFunds"
+
+
+def zero_amount(rng: random.Random, opening: dict[str, int], stranger: str) -> tuple[Action, str]:
+    return ["transfer", *rng.sample(list(opening), 2), 0], "ValueError"
+
+
+def negative_amount(rng: random.Random, opening: dict[str, int], stranger: str) -> tuple[Action, str]:
+    return ["transfer", *rng.sample(list(opening), 2), -rng.randint(1, 50)], "ValueError"
+
+
+def same_account(rng: random.Random, opening: dict[str, int], stranger: str) -> tuple[Action, str]:
+    account = rng.choice(list(opening))
+    return ["transfer", account, account, rng.randint(1, opening[account])], "ValueError"
+
+
+def unknown_source(rng: random.Random, opening: dict[str, int], stranger: str) -> tuple[Action, str]:
+    return ["transfer", stranger, rng.choice(list(opening)), rng.randint(1, 50)], "KeyError"
+
+
+def unknown_destination(rng: random.Random, opening: dict[str, int], stranger: str) -> tuple[Action, str]:
+    src = rng.choice(list(opening))
+    return ["transfer", src, stranger, rng.randint(1, opening[src])], "KeyError"
+
+
+def unknown_balance(rng: random.Random, opening: dict[str, int], stranger: str) -> tuple[Action, str]:
+    return ["balance", stranger], "KeyError"
+
+
+@pytest.mark.group("errors")
+@pytest.mark.parametrize("make_case", [
+    insufficient_funds, zero_amount, negative_amount, same_account,
+    unknown_source, unknown_destination, unknown_balance,
+], ids=lambda make_case: make_case.__name__)
+def test_errors_change_nothing(student, make_case):
+    rng = random.Random()
+    *accounts, stranger = account_names(rng, 4)
+    opening = {account: rng.randint(10, 200) for account in accounts}
+    wrong_call, error = make_case(rng, opening, stranger)
+    # Afterwards the stranger must still be unknown, and the bank must still work.
+    src, dst = rng.sample(accounts, 2)
+    follow_up = ["transfer", src, dst, rng.randint(1, opening[src])]
+    actions = [wrong_call, ["balance", stranger], follow_up]
+    report = call_or_report_deadlock(student, "one_thread", doing=", then ".join(map(spelled, actions)),
+                                     timeout=HANG_TIMEOUT, opening=opening, actions=actions)
+    assert report["opened"] == "ok", f"Bank({opening}) raised {report['opened']}"
+    raised, balance_of_stranger, followed = report["steps"]
+
+    assert raised["outcome"] == error, (
+        f"{spelled(wrong_call)} should raise {error}, but it {what_it_did(wrong_call, raised)}"
+    )
+    if error == "InsufficientFunds":
+        assert report["insufficient_funds_is_exception"], "InsufficientFunds must be a subclass of Exception"
+    balances = dict(raised["balances"])
+    assert balances == opening, (
+        f"{spelled(wrong_call)} raised {error} as it should, but changed the balances from {opening}"
+        f" to {balances}. Check everything first; move money only once the transfer cannot fail."
+    )
+    assert balance_of_stranger["outcome"] == "KeyError", (
+        f"after {spelled(wrong_call)}, balance({stranger!r}) should still raise KeyError, but it"
+        f" {what_it_did(actions[1], balance_of_stranger)}: a failed call must not open an account"
+    )
+    assert followed["outcome"] == "ok", (
+        f"after {spelled(wrong_call)} raised {error}, the next call {spelled(follow_up)}"
+        f" {what_it_did(follow_up, followed)}"
+    )
+    expected = after_transfers(opening, [follow_up[1:]])
+    assert dict(followed["balances"]) == expected, (
+        f"after {spelled(wrong_call)} raised {error}, the next call {spelled(follow_up)} left the"
+        f" balances at {dict(followed['balances'])}, expected {expected}"
+    )
+
+
+@pytest.mark.group("errors")
+def test_a_negative_opening_balance_is_refused(student):
+    rng = random.Random()
+    accounts = account_names(rng, 3)
+    opening = {account: rng.randint(0, 100) for account in accounts}
+    opening[rng.choice(accounts)] = -rng.randint(1, 100)
+    report = call_or_report_deadlock(student, "one_thread", doing=f"Bank({opening})", timeout=HANG_TIMEOUT,
+                                     opening=opening, actions=[])
+    outcome = "returned a Bank" if report["opened"] == "ok" else f"raised {report['opened']}"
+    assert report["opened"] == "ValueError", f"Bank({opening}) should raise ValueError, but it {outcome}"
+
+
+# -- conservation ---------------------------------------------------------------------------
+
+
+@pytest.mark.group("conservation")
+def test_transfers_move_the_money(student):
+    rng = random.Random()
+    accounts = account_names(rng, 4)
+    opening = {account: rng.randint(1, 200) for account in accounts}
+    opening[accounts[0]] = 0  # an empty account is a valid account
+    transfers = affordable_transfers(rng, opening, rng.randint(6, 10))
+    reads = [["balance", account] for account in accounts]
+    report = call_or_report_deadlock(student, "one_thread", doing="one transfer after another on one thread",
+                                     timeout=HANG_TIMEOUT, opening=opening, actions=transfers + reads)
+    assert report["opened"] == "ok", f"Bank({opening}) raised {report['opened']}"
+
+    balances = dict(opening)
+    for transfer, step in zip(transfers, report["steps"]):
+        held = balances[transfer[1]]
+        balances = after_transfers(balances, [transfer[1:]])
+        assert step["outcome"] == "ok", (
+            f"{spelled(transfer)} raised {step['outcome']} although {transfer[1]!r} held {held}"
+        )
+        assert dict(step["balances"]) == balances, (
+            f"after {spelled(transfer)} the balances were {dict(step['balances'])}, expected {balances}"
+        )
+    for read, step in zip(reads, report["steps"][len(transfers):]):
+        assert step["outcome"] == "ok" and step["value"] == balances[read[1]], (
+            f"{spelled(read)} {what_it_did(read, step)}, expected {balances[read[1]]}"
+        )
+
+
+@pytest.mark.group("conservation")
+def test_money_is_conserved_under_forced_interleavings(student, schedules):
+    rng = random.Random(schedules.base)
+    accounts = sorted(account_names(rng, 4))
+    # The money drains downhill, so later transfers get refused now and then (a fifth, typically).
+    opening = {account: rng.randint(100, 400) * (len(accounts) - rank)
+               for rank, account in enumerate(accounts)}
+    plans = [downhill_transfers(rng, accounts, rng.randint(40, 60), max_amount=30) for _ in range(4)]
+    runs = call_or_report_deadlock(student, "transfers_under_preemption", doing="4 threads making transfers",
+                                   opening=opening, plans=plans, seeds=schedules.seeds(SCHEDULES))
+    problems = [problem for run in runs if (problem := money_problem(opening, plans, run))]
+    assert not problems, (
+        f"{problems[0]}; wrong in {len(problems)} of {SCHEDULES} forced schedules of 4 threads making"
+        f" random transfers between {accounts}. Another thread ran in the middle of a transfer:"
+        " the balance check and both updates must happen while one lock is held, the same lock"
+        f" for every transfer that touches those accounts. ({schedules.replay_hint()})"
+    )
+
+
+ROUNDS = 20  # rounds of competing withdrawals per forced schedule
+
+
+@pytest.mark.group("conservation")
+def test_an_account_is_never_overdrawn(student, schedules):
+    rng = random.Random(schedules.base)
+    source, *sinks = account_names(rng, 5)
+    amount = rng.randint(10, 100)
+    can_succeed = rng.randint(1, len(sinks) - 1)
+    funds = amount * can_succeed + rng.randint(0, amount - 1)
+    results = call_or_report_deadlock(
+        student, "competing_withdrawals", doing=f"{len(sinks)} threads transferring out of one account",
+        source=source, sinks=sinks, funds=funds, amount=amount, seeds=schedules.seeds(SCHEDULES),
+        rounds=ROUNDS)
+    situation = (f"{source!r} held {funds} and {len(sinks)} threads each tried to transfer {amount} out of it"
+                 f" at the same moment, so exactly {can_succeed} transfers can succeed")
+    for result in results:
+        unexpected = sorted({outcome for outcome in result["outcomes"]} - {"ok", "InsufficientFunds"})
+        assert not unexpected, f"{situation}; one transfer raised {unexpected[0]}"
+        succeeded = result["outcomes"].count("ok")
+        assert succeeded <= can_succeed, (
+            f"overdrawn: {situation}, but {succeeded} succeeded and left {result['source_after']}"
+            f" in {source!r}. Check-then-act race: a transfer checked the balance, then another thread"
+            " spent the money before the first one took it. Do the check and the withdrawal under the"
+            f" same lock, as one step. ({schedules.replay_hint()})"
+        )
+        assert succeeded == can_succeed, (
+            f"{situation}, but only {succeeded} succeeded: raise InsufficientFunds only when the money"
+            f" is really missing. ({schedules.replay_hint()})"
+        )
+        left = funds - can_succeed * amount
+        assert result["source_after"] == left, (
+            f"lost update: {situation}; they did, but left {result['source_after']} in {source!r}"
+            f" instead of {left}. ({schedules.replay_hint()})"
+        )
+
+
+# -- deadlock -------------------------------------------------------------------------------
+
+
+@pytest.mark.group("deadlock")
+@pytest.mark.parametrize("ring_size", [2, 3], ids=["A-to-B-and-B-to-A", "A-to-B-to-C-to-A"])
+def test_opposite_transfers_never_deadlock(student, schedules, ring_size):
+    rng = random.Random(schedules.base)
+    ring = account_names(rng, ring_size)
+    amounts = [rng.randint(1, 9) for _ in ring]
+    repeats = rng.randint(80, 120)
+    # Every account can always pay: the only way to fail is to get stuck.
+    opening = {account: amount * repeats + rng.randint(0, 50) for account, amount in zip(ring, amounts)}
+    plans = [[[src, ring[(index + 1) % ring_size], amount]] * repeats
+             for index, (src, amount) in enumerate(zip(ring, amounts))]
+    doing = (f"{ring_size} threads each making {repeats} transfers around"
+             f" {' -> '.join(ring + ring[:1])} at the same time")
+    advice = (
+        "Typically each transfer held the lock of its source account and waited for the lock of its"
+        " destination, which another transfer held while it waited in turn: a cycle of waits that"
+        " never ends. Acquire the locks of a transfer in one global order (for example sorted by"
+        f" account name) or use one lock for the whole bank. ({schedules.replay_hint()})"
+    )
+    # One call per schedule: each is short, so its timeout is a wide margin even on a busy machine.
+    for seed in schedules.seeds(DEADLOCK_SCHEDULES):
+        [run] = call_or_report_deadlock(student, "transfers_under_preemption", doing=doing, advice=advice,
+                                        timeout=HANG_TIMEOUT, opening=opening, plans=plans, seeds=[seed])
+        problem = money_problem(opening, plans, run, refusals_possible=False)
+        assert problem is None, f"{doing}: {problem} ({schedules.replay_hint()})"
+
+
+# -- snapshot -------------------------------------------------------------------------------
+
+
+@pytest.mark.group("snapshot")
+def test_total_adds_up_the_balances(student):
+    rng = random.Random()
+    accounts = account_names(rng, rng.randint(2, 5))
+    opening = {account: rng.randint(1, 200) for account in accounts}
+    actions: list[Action] = [["total"]]
+    for transfer in affordable_transfers(rng, opening, rng.randint(3, 6)):
+        actions += [transfer, ["total"]]
+    report = call_or_report_deadlock(student, "one_thread", doing="transfers and total() on one thread",
+                                     timeout=HANG_TIMEOUT, opening=opening, actions=actions)
+    assert report["opened"] == "ok", f"Bank({opening}) raised {report['opened']}"
+    for done, (action, step) in enumerate(zip(actions, report["steps"])):
+        if action[0] == "total":
+            assert step["outcome"] == "ok" and step["value"] == sum(opening.values()), (
+                f"after Bank({opening}) and {done // 2} transfers, total() {what_it_did(action, step)},"
+                f" expected {sum(opening.values())}"
+            )
+
+
+@pytest.mark.group("snapshot")
+def test_total_never_sees_money_in_flight(student, schedules):
+    rng = random.Random(schedules.base)
+    accounts = sorted(account_names(rng, 4))
+    opening = {account: rng.randint(500, 1000) for account in accounts}  # enough for nearly every transfer
+    plans = [downhill_transfers(rng, accounts, rng.randint(40, 60), max_amount=20) for _ in range(3)]
+    runs = call_or_report_deadlock(student, "transfers_under_preemption",
+                                   doing="3 threads making transfers while another one called total()",
+                                   opening=opening, plans=plans, seeds=schedules.seeds(SCHEDULES), audit=True)
+    true_total = sum(opening.values())
+    for run in runs:
+        calls = sum(seen for _, seen in run["totals"])
+        wrong = {value: seen for value, seen in run["totals"] if value != true_total}
+        if not wrong:
+            continue
+        commonest = sorted(wrong, key=wrong.__getitem__, reverse=True)
+        returned = (f"total() returned {', '.join(map(str, commonest[:3]))}"
+                    f"{' and others' if len(wrong) > 3 else ''} in {sum(wrong.values())} of {calls} calls"
+                    f" while 3 threads made transfers; it must always be {true_total}, since transfers"
+                    " only move money")
+        if sum(wrong.values()) == calls:
+            raise AssertionError(f"{returned}. It is wrong even when no transfer is under way.")
+        raise AssertionError(
+            f"money in flight: {returned}. total() added up the balances while a transfer had taken"
+            " the money out of one account and not yet put it into the other: take the lock (every"
+            f" lock the transfers use) while adding up. ({schedules.replay_hint()})"
+        )
