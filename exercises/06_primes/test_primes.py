@@ -1,0 +1,81 @@
+"""Quick checks for primes.py. Run: python -m pytest exercises/06_primes
+
+The hidden grading suite checks the same things more thoroughly (random and large numbers,
+every start method) and also measures the speedup of check_processes on the grading machine.
+"""
+
+import multiprocessing
+import random
+import threading
+
+import pytest
+
+import primes
+from grader.harness.preempt import forced_interleavings
+
+
+def divisor_free(n: int) -> bool:
+    """The definition itself: slow, but obviously right for small numbers."""
+    return n > 1 and all(n % d for d in range(2, n))
+
+
+def test_is_prime_on_small_numbers():
+    wrong = [n for n in range(-10, 600) if primes.is_prime(n) != divisor_free(n)]
+    assert not wrong, f"is_prime is wrong for {wrong[:10]}"
+
+
+def test_is_prime_on_large_numbers():
+    assert primes.is_prime(1_000_000_007), "1_000_000_007 is prime"
+    assert not primes.is_prime(999_983 * 999_983), "999_983 * 999_983 is not prime"
+
+
+@pytest.mark.parametrize("check", ["check_sequential", "check_threads", "check_processes"])
+def test_check_functions_map_every_number(check):
+    numbers = random.sample(range(-5, 5000), 40) + [7, 7, 10]  # duplicates are allowed
+    expected = {n: divisor_free(n) for n in numbers}
+    result = primes.check_sequential(numbers) if check == "check_sequential" else getattr(primes, check)(numbers, 3)
+    assert result == expected, f"{check} returned a wrong dict"
+
+
+def test_check_threads_uses_a_pool_of_workers_threads(monkeypatch):
+    workers = 3
+    seen: set[threading.Thread] = set()
+    all_arrived = threading.Barrier(workers, timeout=2)
+    original = primes.is_prime
+
+    def watched_is_prime(n: int) -> bool:
+        if threading.current_thread() not in seen:
+            seen.add(threading.current_thread())
+            try:
+                all_arrived.wait()  # a real pool has all its threads here at once
+            except threading.BrokenBarrierError:
+                pass
+        return original(n)
+
+    monkeypatch.setattr(primes, "is_prime", watched_is_prime)
+    primes.check_threads(list(range(100, 160)), workers)
+    assert len(seen) == workers, f"is_prime ran on {len(seen)} threads, expected a pool of {workers}"
+    assert not all_arrived.broken, f"the {workers} threads did not all run at the same time"
+
+
+def test_check_threads_loses_no_number_under_forced_interleavings(schedules):
+    numbers = random.sample(range(2, 1000), 100)
+    for seed in schedules.seeds(2):
+        with forced_interleavings([primes], seed):
+            result = primes.check_threads(numbers, 3)
+        assert result == {n: divisor_free(n) for n in numbers}, (
+            f"race in check_threads: a number was skipped or wrong with forced thread switches"
+            f" ({schedules.replay_hint()})"
+        )
+
+
+def test_check_processes_works_under_spawn():
+    # Under spawn (the default on Windows and macOS) the workers import primes.py afresh.
+    numbers = random.sample(range(2, 5000), 30)
+    previous = multiprocessing.get_start_method(allow_none=True)
+    multiprocessing.set_start_method("spawn", force=True)
+    try:
+        result = primes.check_processes(numbers, 2)
+    finally:
+        multiprocessing.set_start_method(previous, force=True)
+    assert result == {n: divisor_free(n) for n in numbers}, "check_processes returned a wrong dict under spawn"

@@ -1,0 +1,36 @@
+"""Checking many numbers for primality: one by one, on a thread pool and on a process pool.
+
+The work is pure Python arithmetic, so it only gets faster when it runs in several
+interpreters at once: threads share one GIL, processes each have their own.
+"""
+
+import math
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+
+def is_prime(n: int) -> bool:
+    if n < 2:
+        return False
+    # A composite n has a divisor no larger than its square root; isqrt(n) itself counts (25 = 5 * 5).
+    for divisor in range(2, math.isqrt(n) + 1):
+        if n % divisor == 0:
+            return False
+    return True
+
+
+def check_sequential(numbers: list[int]) -> dict[int, bool]:
+    return {n: is_prime(n) for n in numbers}
+
+
+def check_threads(numbers: list[int], workers: int) -> dict[int, bool]:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return dict(zip(numbers, pool.map(is_prime, numbers)))
+
+
+def check_processes(numbers: list[int], workers: int) -> dict[int, bool]:
+    # is_prime is a module-level function, so the pool can pickle it by name and every
+    # worker finds it, also when the workers import this module afresh (spawn, forkserver).
+    # A few numbers per message keeps the pickling overhead small and the load balanced.
+    chunksize = max(1, len(numbers) // (workers * 4))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return dict(zip(numbers, pool.map(is_prime, numbers, chunksize=chunksize)))

@@ -1,0 +1,31 @@
+"""Mutant: check_processes hands the process pool a lambda, which cannot be pickled.
+
+Caught by: test_check_processes_works_under_every_start_method
+"""
+
+import math
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+
+def is_prime(n: int) -> bool:
+    if n < 2:
+        return False
+    # A composite n has a divisor no larger than its square root; isqrt(n) itself counts (25 = 5 * 5).
+    for divisor in range(2, math.isqrt(n) + 1):
+        if n % divisor == 0:
+            return False
+    return True
+
+
+def check_sequential(numbers: list[int]) -> dict[int, bool]:
+    return {n: is_prime(n) for n in numbers}
+
+
+def check_threads(numbers: list[int], workers: int) -> dict[int, bool]:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return dict(zip(numbers, pool.map(is_prime, numbers)))
+
+
+def check_processes(numbers: list[int], workers: int) -> dict[int, bool]:
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return dict(zip(numbers, pool.map(lambda n: is_prime(n), numbers)))

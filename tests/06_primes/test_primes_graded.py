@@ -1,0 +1,407 @@
+"""Hidden suite for 06_primes: correct prime checks, on threads and processes, really parallel."""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import random
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from grader.harness.sandbox import (
+    NotImplementedYet,
+    Sandbox,
+    StudentCodeError,
+    StudentCodeHung,
+    SubmissionFailure,
+)
+from grader.harness.timing import best_speedups, judge_speedup
+
+SCHEDULES = 3  # forced schedules for the race check of check_threads
+PATIENCE = 5  # seconds a pool's first workers wait for the others (a correct pool: well under 1 s)
+SLOW_IS_PRIME = 30  # seconds for a few hundred numbers up to 10**12: far more than trial division needs
+POOL_TIMEOUT = 30  # seconds for one check_processes call; a broken pool can hang instead of raising
+CARMICHAEL = [561, 1105, 1729, 2465, 2821, 6601, 8911, 10585, 15841, 29341]  # they fool Fermat's test
+
+# The speedup workload: numbers whose trial division costs the same (primes near MAGNITUDE and
+# products of two primes near its square root), fresh for every timed call so that caching
+# gains nothing. REFERENCE_NUMBERS of them take the reference's plain trial division about
+# 0.2 s one after another (Python 3.11 on the 2-core grading machine): long enough that
+# starting a pool (10 ms on a quiet machine, 50 ms on a busy one) does not dominate, short
+# enough for many interleaved rounds, which make it likelier that every candidate is measured
+# at least once while no other program is busy. A faster is_prime gets more numbers.
+MAGNITUDE = 45_000_000_000
+REFERENCE_NUMBERS = 24
+MAX_NUMBERS = 1000
+SPEEDUP_ROUNDS = 12
+
+
+# -- a trusted primality test and the inputs ----------------------------------------------------
+
+
+def trusted_is_prime(n: int) -> bool:
+    """Miller-Rabin with the first 12 prime bases: exact for every n below 3.3 * 10**24."""
+    if n < 2:
+        return False
+    bases = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37)
+    if n in bases:
+        return True
+    if any(n % base == 0 for base in bases):
+        return False
+    odd, twos = n - 1, 0
+    while odd % 2 == 0:
+        odd, twos = odd // 2, twos + 1
+    for base in bases:
+        x = pow(base, odd, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(twos - 1):
+            x = x * x % n
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def random_prime(low: int, high: int) -> int:
+    while True:
+        candidate = random.randint(low, high)
+        if trusted_is_prime(candidate):
+            return candidate
+
+
+def smallest_factor(n: int) -> int:
+    return next(d for d in range(2, math.isqrt(n) + 1) if n % d == 0)
+
+
+def why(n: int) -> str:
+    if n < 2:
+        return f"{n} is not prime: no number below 2 is"
+    if trusted_is_prime(n):
+        return f"{n} is prime"
+    factor = smallest_factor(n)
+    return f"{n} = {factor} * {n // factor} is not prime"
+
+
+def edge_numbers() -> list[int]:
+    small_primes = [p for p in range(2, 100) if trusted_is_prime(p)]
+    squares = [p * p for p in small_primes]  # 4, 9, 25, 49: the square root itself is the divisor
+    twin_products = [p * (p + 2) for p in small_primes if trusted_is_prime(p + 2)]  # 15, 35, 143
+    numbers = [-random.randint(3, 10**6), -2, -1, 0, 1, 2, 3, 5, 7, 2**31 - 1,
+               *squares, *twin_products, *CARMICHAEL]
+    random.shuffle(numbers)
+    return numbers
+
+
+def random_numbers() -> list[int]:
+    numbers = (
+        random.sample(range(-20, 20_000), 300)
+        + [random.randint(10**6, 10**9) for _ in range(20)]
+        + [random_prime(10**11, 10**12) for _ in range(4)]
+        + [random_prime(10**5, 10**6) * random_prime(10**5, 10**6) for _ in range(4)]
+        + [random_prime(10**4, 10**6) ** 2 for _ in range(4)]
+    )
+    random.shuffle(numbers)
+    return numbers
+
+
+def numbers_with_duplicates(count: int) -> list[int]:
+    distinct = random.sample(range(-5, 10**5), count) + [random_prime(10**6, 10**9) for _ in range(3)]
+    numbers = distinct + random.sample(distinct, count // 4)
+    random.shuffle(numbers)
+    return numbers
+
+
+def equal_cost_numbers(count: int) -> list[int]:
+    """Primes near MAGNITUDE and, one in four, products of two primes near its square root."""
+    root = math.isqrt(MAGNITUDE)
+    return [
+        random_prime(root, root * 101 // 100) * random_prime(root, root * 101 // 100) if index % 4 == 0
+        else random_prime(MAGNITUDE, MAGNITUDE * 102 // 100)
+        for index in range(count)
+    ]
+
+
+# -- verdicts -----------------------------------------------------------------------------------
+
+
+def require_no_problems(headline: str, problems: list[str], advice: str = "", shown: int = 5) -> None:
+    if not problems:
+        return
+    more = f"\n  ... and {len(problems) - shown} more" if len(problems) > shown else ""
+    raise AssertionError(f"{headline}:\n  " + "\n  ".join(problems[:shown]) + more + (f"\n{advice}" if advice else ""))
+
+
+def wrong_flags(numbers: list[int], flags: list[Any]) -> list[int]:
+    """The numbers whose flag is not the trusted answer (or not a bool at all)."""
+    return [n for n, flag in zip(numbers, flags) if flag is not trusted_is_prime(n)]
+
+
+def flag_problem(n: int, flag: Any) -> str:
+    if type(flag) is bool:
+        return f"is_prime({n}) returned {flag}: {why(n)}"
+    if isinstance(flag, dict):
+        return f"is_prime({n}) raised {flag['raised']}: {why(n)}"
+    return f"is_prime({n}) returned {flag}; return True or False"
+
+
+def flag_problems(numbers: list[int], flags: list[Any]) -> list[str]:
+    flag_of = dict(zip(numbers, flags))
+    return [flag_problem(n, flag_of[n]) for n in wrong_flags(numbers, flags)]
+
+
+def edge_advice(wrong: list[int]) -> str:
+    """What a student most likely got wrong, judging by which edge cases failed."""
+    advice = []
+    if any(n < 2 for n in wrong):
+        advice.append("Numbers below 2 (1, 0 and all negative numbers) are not prime.")
+    if any(n in (2, 3) for n in wrong):
+        advice.append("2 and 3 are prime although the range of divisors to try is empty for them.")
+    if any(n > 3 and not trusted_is_prime(n) and smallest_factor(n) == math.isqrt(n) for n in wrong):
+        advice.append("A number like 25 = 5 * 5 has no divisor below its square root: the divisors"
+                      " tried must include isqrt(n) itself, as in range(2, math.isqrt(n) + 1).")
+    if any(n in CARMICHAEL for n in wrong):
+        advice.append("Carmichael numbers such as 561 = 3 * 11 * 17 pass Fermat's test but are not"
+                      " prime: use trial division.")
+    return " ".join(advice)
+
+
+def mapping_problems(call: str, numbers: list[int], description: dict[str, Any]) -> list[str]:
+    """What is wrong with a check_* result compared with {n: is_prime(n) for n in numbers}."""
+    if description["pairs"] is None:
+        return [f"{call} returned a {description['type']}, expected a dict {{number: bool}}"]
+    answers = {n: trusted_is_prime(n) for n in numbers}
+    seen = {key for key, _ in description["pairs"]}
+    problems = [f"{call} has no entry for {n}" for n in answers if n not in seen]
+    for key, flag in description["pairs"]:
+        if key not in answers:
+            problems.append(f"{call} has a key {key} that is not one of the numbers it was given")
+        elif type(flag) is not bool:
+            problems.append(f"{call}[{key}] is {flag}; the values must be True or False")
+        elif flag is not answers[key]:
+            problems.append(f"{call}[{key}] is {flag}: {why(key)}")
+    return problems
+
+
+def require_correct_mapping(call: str, numbers: list[int], description: dict[str, Any], advice: str = "") -> None:
+    require_no_problems("wrong result", mapping_problems(call, numbers, description), advice)
+
+
+# -- correctness --------------------------------------------------------------------------------
+
+
+@pytest.mark.group("correctness")
+def test_is_prime_at_the_edges(student):
+    numbers = edge_numbers()
+    flags = student.call("is_prime_flags", numbers=numbers)
+    require_no_problems("is_prime is wrong at the edges", flag_problems(numbers, flags),
+                        edge_advice(wrong_flags(numbers, flags)))
+
+
+@pytest.mark.group("correctness")
+def test_is_prime_agrees_with_a_trusted_check(student):
+    numbers = random_numbers()
+    try:
+        flags = student.call("is_prime_flags", numbers=numbers, timeout=SLOW_IS_PRIME)
+    except StudentCodeHung as hang:
+        raise AssertionError(
+            f"too slow: is_prime needed more than {SLOW_IS_PRIME} s for {len(numbers)} numbers up"
+            " to 10**12. Trial division only has to try divisors up to the square root of n."
+            f"\n{hang}"
+        ) from None
+    require_no_problems("is_prime disagrees with a trusted primality test", flag_problems(numbers, flags),
+                        edge_advice(wrong_flags(numbers, flags)))
+
+
+@pytest.mark.group("correctness")
+@pytest.mark.parametrize("function", ["check_sequential", "check_threads", "check_processes"])
+def test_check_functions_map_every_number(student, function):
+    numbers = numbers_with_duplicates(random.randint(40, 80))
+    workers = None if function == "check_sequential" else random.randint(2, 4)
+    call = f"{function}(<{len(numbers)} numbers>{'' if workers is None else f', {workers}'})"
+    description = student.call("run_check", function=function, numbers=numbers, workers=workers)
+    require_correct_mapping(call, numbers, description)
+
+
+@pytest.mark.group("correctness")
+def test_check_threads_uses_a_pool_of_workers_threads(student):
+    workers = random.randint(2, 5)
+    numbers = random.sample(range(2, 10**5), 8 * workers)
+    seen = student.call("thread_pool_usage", numbers=numbers, workers=workers, patience=PATIENCE)
+    require_correct_mapping(f"check_threads(<{len(numbers)} numbers>, {workers})", numbers, seen["result"])
+    assert seen["threads"] > 0, (
+        "check_threads never called is_prime: the grader watches your module's is_prime to see"
+        " which threads do the work, so call it (for example pool.map(is_prime, numbers))"
+    )
+    assert seen["threads"] <= workers and seen["peak"] <= workers, (
+        f"not a pool of {workers} threads: {seen['threads']} different threads called is_prime,"
+        f" up to {seen['peak']} at once. Create {workers} threads once and let each check many"
+        " numbers, for example with ThreadPoolExecutor(max_workers=workers)."
+    )
+    assert seen["peak"] == workers, (
+        f"not concurrent: at most {seen['peak']} of the {workers} pool threads were checking a"
+        " number at the same time. Hand all the numbers to the pool before waiting for any"
+        " result (pool.map, or submit everything first and collect the results afterwards)."
+    )
+
+
+@pytest.mark.group("correctness")
+def test_check_threads_loses_no_number_under_forced_interleavings(student, schedules):
+    workers = random.randint(3, 4)
+    numbers = random.sample(range(2, 1000), random.randint(100, 140))  # short checks: many hand-outs
+    call = f"check_threads(<{len(numbers)} numbers>, {workers})"
+    results = student.call("check_threads_under_preemption", seeds=schedules.seeds(SCHEDULES),
+                           numbers=numbers, workers=workers)
+    broken = [problems for description in results if (problems := mapping_problems(call, numbers, description))]
+    if broken:
+        require_no_problems(
+            f"race in check_threads: with thread switches forced at random points, {len(broken)} of"
+            f" {SCHEDULES} schedules gave a wrong result, the first one", broken[0],
+            "Two threads took the same number, so another one was skipped: hand out the work"
+            " through a queue.Queue or a ThreadPoolExecutor, or hold a lock while taking the next"
+            f" number. ({schedules.replay_hint()})",
+        )
+
+
+# -- start methods ------------------------------------------------------------------------------
+
+PICKLING_ADVICE = (
+    "The pool could not pickle the function it was given: hand it a function defined at the top"
+    " level of primes.py, such as is_prime, not a lambda or a function defined inside"
+    " check_processes."
+)
+FRESH_IMPORT_ADVICE = (
+    "Under '{}' every worker process imports primes.py afresh and sees none of what the parent"
+    " did after importing it: module globals set in check_processes before creating the pool"
+    " are not there. Pass everything a worker needs as arguments."
+)
+
+
+def start_method_advice(start_method: str, what_happened: str) -> str:
+    if any(sign in what_happened for sign in ("pickle", "local object", "<lambda>")):
+        return PICKLING_ADVICE
+    return FRESH_IMPORT_ADVICE.format(start_method) if start_method != "fork" else ""
+
+
+def what_went_wrong(failure: SubmissionFailure) -> str:
+    """The student's error without the pool's internal frames, which only say 'a worker failed'."""
+    if isinstance(failure, StudentCodeError):
+        return f"primes.py raised {failure.type}: {failure.detail}"
+    return str(failure)
+
+
+@pytest.mark.group("start_methods")
+@pytest.mark.parametrize("start_method", multiprocessing.get_all_start_methods())
+def test_check_processes_works_under_every_start_method(sandbox, start_method):
+    numbers = numbers_with_duplicates(random.randint(30, 60))
+    workers = random.randint(2, 3)
+    call = f"check_processes(<{len(numbers)} numbers>, {workers}) under the '{start_method}' start method"
+    box = sandbox("student", start_method=start_method)
+    try:
+        description = box.call("run_check", function="check_processes", numbers=numbers,
+                               workers=workers, timeout=POOL_TIMEOUT)
+    except NotImplementedYet:
+        raise
+    except SubmissionFailure as failure:
+        happened = what_went_wrong(failure)
+        raise AssertionError(f"{call} failed: {happened}\n{start_method_advice(start_method, happened)}") from None
+    require_correct_mapping(call, numbers, description, start_method_advice(start_method, ""))
+
+
+# -- speedup ------------------------------------------------------------------------------------
+
+
+def sequential_seconds(box: Sandbox, count: int) -> float:
+    """The trusted sequential baseline on `count` fresh numbers, timed by this process."""
+    numbers = equal_cost_numbers(count)
+    flags, seconds = box.timed_call("sequential_baseline", numbers=numbers)
+    require_no_problems("is_prime gave wrong answers", flag_problems(numbers, flags))
+    return seconds
+
+
+def parallel_seconds(box: Sandbox, count: int, workers: int) -> float:
+    numbers = equal_cost_numbers(count)
+    description, seconds = box.timed_call("run_check", function="check_processes", numbers=numbers, workers=workers)
+    require_correct_mapping(f"check_processes(<{count} numbers>, {workers})", numbers, description)
+    return seconds
+
+
+def equal_work(student: Sandbox, reference: Sandbox, workers: int) -> dict[str, int]:
+    """How many numbers each candidate checks per timed call. A student whose is_prime is
+    faster than the reference's gets more, as many as it checks in the reference's time, so
+    that starting the pool does not become most of what is measured. The two are timed
+    interleaved on a small sample, so that a busy machine slows both alike, and the least
+    disturbed time counts. A student never gets fewer numbers than the reference: noise can
+    only give it more, which costs time but never lowers its speedup."""
+    sample = 4 * workers
+    fastest = {"student": math.inf, "reference": math.inf}
+    for _ in range(3):
+        for name, box in (("student", student), ("reference", reference)):
+            fastest[name] = min(fastest[name], sequential_seconds(box, sample))
+    shares = math.ceil(REFERENCE_NUMBERS / workers)
+    faster = max(1.0, fastest["reference"] / fastest["student"])
+    return {"student": min(MAX_NUMBERS, workers * round(shares * faster)), "reference": workers * shares}
+
+
+def speedup_timers(box: Sandbox, count: int, workers: int) -> tuple[Callable[[], float], Callable[[], float]]:
+    return (lambda: sequential_seconds(box, count)), (lambda: parallel_seconds(box, count, workers))
+
+
+@pytest.mark.group("speedup")
+def test_check_processes_works_in_other_processes(student):
+    workers = random.randint(2, 3)
+    numbers = random.sample(range(2, 10**6), 400)
+    seen = student.call("is_prime_calls_in_this_process", numbers=numbers, workers=workers)
+    require_correct_mapping(f"check_processes(<{len(numbers)} numbers>, {workers})", numbers, seen["result"])
+    assert seen["calls_here"] < len(numbers), (
+        f"no worker processes: check_processes checked all {len(numbers)} numbers inside the"
+        " process that called it. Threads share that process's GIL, so they cannot run"
+        " is_prime in parallel: use a process pool such as ProcessPoolExecutor(max_workers=workers)."
+    )
+
+
+@pytest.mark.group("speedup")
+def test_check_processes_keeps_its_workers_busy_at_once(student, usable_cores):
+    # Not the size a pool picks by itself, so that ignoring `workers` shows.
+    workers = random.choice([n for n in (2, 3, 4) if n not in (os.cpu_count(), usable_cores)])
+    numbers = random.sample(range(2, 10**6), 8 * workers)
+    seen = student.call("worker_concurrency", numbers=numbers, workers=workers, patience=PATIENCE)
+    require_correct_mapping(f"check_processes(<{len(numbers)} numbers>, {workers})", numbers, seen["result"])
+    if seen["seen"] == 0:
+        return  # workers not forked from the calling process cannot be watched; the timing test judges them
+    assert seen["peak"] == workers, (
+        f"not {workers} workers at once: at most {seen['peak']} worker processes were checking"
+        f" numbers at the same time, {seen['seen']} in all. Create one pool of exactly `workers`"
+        " processes and hand it all the numbers at once, with pool.map(is_prime, numbers); waiting"
+        " for each result before submitting the next number, or a new pool per number, makes the"
+        " workers take turns."
+    )
+
+
+@pytest.mark.group("speedup")
+def test_check_processes_is_faster_than_sequential(student, reference, usable_cores):
+    if usable_cores < 2:
+        pytest.skip(f"a speedup needs at least 2 usable cores; this machine gives the grader {usable_cores}")
+    workers = usable_cores
+    for box in (student, reference):  # the first pool and the first imports are not timed
+        box.call("run_check", function="check_processes", numbers=equal_cost_numbers(workers), workers=workers)
+    counts = equal_work(student, reference, workers)
+    speedups = best_speedups(
+        {"student": speedup_timers(student, counts["student"], workers),
+         "reference": speedup_timers(reference, counts["reference"], workers)},
+        rounds=SPEEDUP_ROUNDS,
+    )
+    verdict = judge_speedup(speedups["student"], speedups["reference"], usable_cores)
+    if not verdict.measurable:
+        pytest.skip(verdict.explanation)
+    assert verdict.passed, (
+        f"no real speedup: {verdict.explanation}. check_processes must keep all {workers} worker"
+        " processes busy at once. Threads share one GIL and give no speedup on CPU work; a"
+        " process pool used one call at a time (apply(), or submit(...).result() inside the"
+        " loop) or with a single worker runs the numbers one after another; and a new pool for"
+        " every number spends its time starting processes."
+    )
