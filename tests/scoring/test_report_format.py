@@ -38,6 +38,11 @@ CASES = {
         outcome("races", "test_b", "error", "fixture failed"),
     ],
     "group_without_tests": [outcome("correctness", "test_a")],
+    "skip_beside_a_pass_is_inconclusive": [
+        outcome("correctness", "test_a"),
+        outcome("races", "test_b"),
+        outcome("races", "test_c", "skip", "the machine is too busy to measure a speedup"),
+    ],
     "other_exercise_ignored": [outcome("correctness", "test_a"),
                                TestOutcome("02_other", "x", "test_x", "pass")],
 }
@@ -56,3 +61,5 @@ def test_a_group_needs_every_test_to_pass():
     assert score_group(3, [outcome("races", "a"), outcome("races", "b", "fail")]) == 0
     assert score_group(3, [outcome("races", "a"), outcome("races", "b")]) == 3
     assert score_group(3, []) == 0
+    assert score_group(3, [outcome("races", "a", "skip")]) == 0
+    assert score_group(3, [outcome("races", "a"), outcome("races", "b", "skip")]) == 3
