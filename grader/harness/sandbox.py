@@ -122,7 +122,13 @@ class Sandbox:
         self._log = open(self._log_path, "w+", encoding="utf-8", errors="replace")
         popen_options: dict[str, Any] = {}
         if os.name == "posix":
-            popen_options["start_new_session"] = True  # one process group to kill at the end
+            # A process group of its own, to kill at the end with every worker it started; not
+            # a session of its own, since Linux schedules each session as one group ("autogroup"):
+            # a whole process pool would then share one core's worth of time on a busy machine.
+            if sys.version_info >= (3, 11):
+                popen_options["process_group"] = 0
+            else:
+                popen_options["preexec_fn"] = os.setpgrp
         else:
             popen_options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
         self._process = subprocess.Popen(
