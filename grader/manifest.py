@@ -6,6 +6,7 @@ benchmark, the generated documentation) asks this module instead of keeping its 
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,6 +19,33 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 MANIFEST_PATH = KIT_ROOT / "exercises.toml"
+
+_CAUGHT_BY = re.compile(r"^Caught by: (\w+)\s*$", re.M)
+_TIMING_CHECK = re.compile(r"^Fails the timing check: (\w+)\s*$", re.M)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """A plausible wrong solution kept beside a hidden suite, which must reject it.
+
+    Its docstring names the hidden test that fails it in every run ("Caught by: test_x") and
+    may name timing checks that fail it whenever the machine is quiet enough to measure
+    ("Fails the timing check: test_y"); the benchmark measures those with a noisy neighbour.
+    """
+
+    path: Path
+    caught_by: str | None
+    timing_checks: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @classmethod
+    def read(cls, path: Path) -> Mutant:
+        text = path.read_text(encoding="utf-8")
+        caught_by = _CAUGHT_BY.search(text)
+        return cls(path, caught_by.group(1) if caught_by else None, tuple(_TIMING_CHECK.findall(text)))
 
 
 @dataclass(frozen=True)
@@ -48,6 +76,9 @@ class Exercise:
     @property
     def mutants_dir(self) -> Path:
         return self.hidden_suite_dir / "mutants"
+
+    def mutants(self) -> tuple[Mutant, ...]:
+        return tuple(Mutant.read(path) for path in sorted(self.mutants_dir.glob("*.py")))
 
     def module_file(self, submission: Path | None = None) -> Path:
         """The student's file inside a submission (a student repository), or the reference."""

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from grader.harness.timing import cpu_clock_of
 from grader.manifest import KIT_ROOT
 
 CHILD_SCRIPT = Path(__file__).with_name("child.py")
@@ -192,6 +193,20 @@ class Sandbox:
         if not reply["ok"]:
             raise self._error(reply["error"], during=probe)
         return reply["value"], elapsed
+
+    def cpu_timed_call(self, probe: str, /, *, timeout: float | None = None, **kwargs: Any) -> tuple[Any, float]:
+        """Like timed_call(), but the seconds are the CPU time the child used during the call,
+        read from the kernel by this process. Unlike wall-clock time, it does not grow when
+        other programs take the CPU away, so it measures a fixed amount of sequential work
+        steadily on a busy machine. Where the OS keeps no such clock (only Linux does), the
+        wall-clock seconds."""
+        if self._process is None:
+            self.start()
+        assert self._process is not None
+        clock = cpu_clock_of(self._process.pid)
+        before = clock() if clock else 0.0
+        value, seconds = self.timed_call(probe, timeout=timeout, **kwargs)
+        return value, (clock() - before) if clock else seconds
 
     def output(self) -> str:
         """What the child printed so far (student prints, warnings, thread dumps)."""

@@ -117,6 +117,23 @@ def test_patching_time_in_the_child_does_not_change_the_parents_timing(sandbox_f
     assert value == 1 and seconds >= 0.3
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="only Linux lets a process read another's CPU clock")
+def test_cpu_time_counts_work_and_not_waiting(sandbox_for):
+    box = sandbox_for("""
+        import time
+        def work(seconds):  # seconds of CPU time, however busy the machine
+            until = time.process_time() + seconds
+            while time.process_time() < until:
+                pass
+        def wait(seconds):
+            time.sleep(seconds)
+    """)
+    _, worked = box.cpu_timed_call("call", name="work", args=[0.3])
+    _, waited = box.cpu_timed_call("call", name="wait", args=[0.3])
+    assert worked >= 0.25, f"0.3 s of work measured as {worked:.3f} CPU seconds"
+    assert waited < 0.1, f"0.3 s of sleep measured as {waited:.3f} CPU seconds"
+
+
 def test_a_deadlock_fails_fast_with_the_stuck_stacks(sandbox_for):
     box = sandbox_for("""
         import threading

@@ -8,7 +8,6 @@ visible tests pass on the reference and reject the stub.
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
@@ -16,16 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from grader.manifest import KIT_ROOT, Exercise, load_exercises
+from grader.manifest import KIT_ROOT, Exercise, Mutant, load_exercises
 from grader.runner import run_hidden_suites, submission_with
 
 EXERCISES = load_exercises()
 MIN_MUTANTS = 5
-_CAUGHT_BY = re.compile(r"^Caught by: (?P<test>\w+)\s*$", re.M)
-
-
-def mutants() -> list[tuple[Exercise, Path]]:
-    return [(exercise, path) for exercise in EXERCISES for path in sorted(exercise.mutants_dir.glob("*.py"))]
+MUTANTS = [(exercise, mutant) for exercise in EXERCISES for mutant in exercise.mutants()]
 
 
 def by_id(exercise: Exercise) -> str:
@@ -41,8 +36,12 @@ def test_exercise_has_all_its_parts(exercise: Exercise):
     assert (exercise.stub_dir / "README.md").is_file()
     assert list(exercise.stub_dir.glob("test_*.py")), "no visible tests"
     assert list(exercise.hidden_suite_dir.glob("test_*.py")), "no hidden suite"
-    count = len(list(exercise.mutants_dir.glob("*.py")))
+    count = len(exercise.mutants())
     assert count >= MIN_MUTANTS, f"{count} mutants; every exercise needs at least {MIN_MUTANTS}"
+    hidden_suite = "".join(path.read_text() for path in exercise.hidden_suite_dir.glob("test_*.py"))
+    for mutant in exercise.mutants():
+        for test in filter(None, (mutant.caught_by, *mutant.timing_checks)):
+            assert f"def {test}(" in hidden_suite, f"{mutant.path.name} names {test}, which is not a hidden test"
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=by_id)
@@ -54,14 +53,11 @@ def test_untouched_stub_scores_zero(exercise: Exercise, tmp_path: Path):
     assert report["points"] == 0, f"the stub earned points:\n{run.output[-3000:]}"
 
 
-@pytest.mark.parametrize(
-    ("exercise", "mutant"), mutants(), ids=[f"{e.id}/{m.stem}" for e, m in mutants()]
-)
-def test_mutant_fails_the_test_it_names(exercise: Exercise, mutant: Path, tmp_path: Path):
-    named = _CAUGHT_BY.search(mutant.read_text(encoding="utf-8"))
-    assert named, f"{mutant.name} must say which hidden test catches it ('Caught by: test_name')"
-    catcher = named.group("test")
-    run = run_hidden_suites([exercise], submission_with(exercise, mutant, tmp_path), select=catcher)
+@pytest.mark.parametrize(("exercise", "mutant"), MUTANTS, ids=[f"{e.id}/{m.name}" for e, m in MUTANTS])
+def test_mutant_fails_the_test_it_names(exercise: Exercise, mutant: Mutant, tmp_path: Path):
+    catcher = mutant.caught_by
+    assert catcher, f"{mutant.path.name} must say which hidden test catches it ('Caught by: test_name')"
+    run = run_hidden_suites([exercise], submission_with(exercise, mutant.path, tmp_path), select=catcher)
     ran = [t for g in run.report["exercises"][0]["groups"] for t in g["tests"]]
     assert ran, f"no hidden test matches {catcher!r}"
     failed = [t["name"] for t in ran if t["status"] == "fail"]

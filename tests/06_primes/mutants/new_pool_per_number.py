@@ -1,9 +1,10 @@
 """Mutant: check_processes creates a new process pool for every number and spends its time
 starting processes.
 
-It fails test_check_processes_is_faster_than_sequential too, whenever the machine is
-quiet enough to measure a speedup; the test named here catches it however busy the machine is.
+The timing check fails it too whenever the machine is quiet enough to measure a speedup;
+the test it is caught by fails it however busy the machine is.
 
+Fails the timing check: test_check_processes_is_faster_than_sequential
 Caught by: test_check_processes_keeps_its_workers_busy_at_once
 """
 

@@ -1,9 +1,10 @@
 """Mutant: check_processes waits for each number's result before submitting the next, so the
 pool's workers take turns instead of running at once.
 
-It fails test_check_processes_is_faster_than_sequential too, whenever the machine is
-quiet enough to measure a speedup; the test named here catches it however busy the machine is.
+The timing check fails it too whenever the machine is quiet enough to measure a speedup;
+the test it is caught by fails it however busy the machine is.
 
+Fails the timing check: test_check_processes_is_faster_than_sequential
 Caught by: test_check_processes_keeps_its_workers_busy_at_once
 """
 
