@@ -4,6 +4,7 @@ The hidden grading suite checks the same things more thoroughly (random and larg
 every start method) and also measures the speedup of check_processes on the grading machine.
 """
 
+import collections
 import multiprocessing
 import random
 import threading
@@ -58,11 +59,27 @@ def test_check_threads_uses_a_pool_of_workers_threads(monkeypatch):
     assert not all_arrived.broken, f"the {workers} threads did not all run at the same time"
 
 
-def test_check_threads_loses_no_number_under_forced_interleavings(schedules):
+def test_check_threads_checks_each_number_once_under_forced_interleavings(schedules, monkeypatch):
     numbers = random.sample(range(2, 1000), 100)
+    original = primes.is_prime
+    calls = collections.Counter()
+    lock = threading.Lock()
+
+    def counted_is_prime(n):
+        with lock:
+            calls[n] += 1
+        return original(n)
+
+    monkeypatch.setattr(primes, "is_prime", counted_is_prime)
     for seed in schedules.seeds(2):
+        calls.clear()
         with forced_interleavings([primes], seed):
             result = primes.check_threads(numbers, 3)
+        twice = sorted(n for n, count in calls.items() if count > 1)
+        assert not twice, (
+            f"race in check_threads: with forced thread switches, two threads took the same number"
+            f" ({twice[:5]} were checked more than once) ({schedules.replay_hint()})"
+        )
         assert result == {n: divisor_free(n) for n in numbers}, (
             f"race in check_threads: a number was skipped or wrong with forced thread switches"
             f" ({schedules.replay_hint()})"

@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -79,13 +80,26 @@ def _is_prime_replaced(primes: ModuleType, stand_in: Callable[..., Any]) -> Iter
 def check_threads_under_preemption(
     primes: ModuleType, seeds: list[int], numbers: list[int], workers: int
 ) -> list[dict[str, Any]]:
-    """check_threads() once per forced schedule; a hand-made pool that shares an unlocked
-    index or list between its threads skips or repeats numbers here."""
-    results = []
+    """check_threads() once per forced schedule, with the numbers is_prime was called for more
+    than once. A hand-made pool that shares an unlocked index between its threads hands one
+    number to two threads here, and may skip another (on Python 3.10 the forced schedules
+    mostly show the first, from 3.11 on mostly the second)."""
+    original = primes.is_prime
+    lock = threading.Lock()
+    runs = []
     for seed in seeds:
-        with forced_interleavings([primes], seed):
-            results.append(_plain_mapping(primes.check_threads(numbers, workers)))
-    return results
+        calls: Counter[Any] = Counter()
+
+        def counted_is_prime(n: Any) -> Any:
+            with lock:
+                calls[n] += 1
+            return original(n)
+
+        with _is_prime_replaced(primes, counted_is_prime), forced_interleavings([primes], seed):
+            result = primes.check_threads(numbers, workers)
+        runs.append({"result": _plain_mapping(result),
+                     "repeated": [[n, count] for n, count in calls.items() if count > 1]})
+    return runs
 
 
 def thread_pool_usage(primes: ModuleType, numbers: list[int], workers: int, patience: float) -> dict[str, Any]:

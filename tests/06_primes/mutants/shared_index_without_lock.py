@@ -1,8 +1,8 @@
 """Mutant: check_threads is a hand-made pool whose threads count the numbers taken in a shared
-variable without a lock; two threads that both add 1 before reading it take the same number
-and skip another.
+variable without a lock, so two threads can take the same number: it is checked twice, and
+another one may be skipped.
 
-Caught by: test_check_threads_loses_no_number_under_forced_interleavings
+Caught by: test_check_threads_checks_each_number_once_under_forced_interleavings
 """
 
 import math
