@@ -141,28 +141,35 @@ def bench_exercise(exercise: Exercise, runs: int, race_seeds: int) -> dict[str, 
         verdicts = verdicts_per_run(_against_mutant(exercise, mutant.path, test, ["--repeat", str(runs)]))
         rows["stability"].append([exercise.id, mutant.name, test, _fmt(verdicts, runs)])
         race_run = _against_mutant(exercise, mutant.path, test, ["-m", "race", "--seed-sweep", str(race_seeds)])
-        if any(group["tests"] for report in race_run.report["exercises"] for group in report["groups"]):
+        if _ran_any_test(race_run):
             race = verdicts_per_run(race_run)
             rows["races"].append([exercise.id, mutant.name, test, f"{race['fail']}/{race_seeds} detected"])
         timing_tests = sorted(({test} & speedup_tests) | set(mutant.timing_checks))
         if timing_tests:
-            with noisy_neighbour():
-                noisy = _against_mutant(exercise, mutant.path, " or ".join(timing_tests), ["--repeat", str(runs)])
-            rows["speedup"] += [[exercise.id, mutant.name, timing_test, _fmt(verdicts_per_run(noisy, timing_test), runs)]
-                                for timing_test in timing_tests]
+            rows["speedup"] += _speedup_rows(exercise, mutant.name, mutant.path, timing_tests, runs)
 
     false_alarms = run_hidden_suites([exercise], extra_args=["-m", "race", "--seed-sweep", str(2 * race_seeds)])
-    if any(group["tests"] for report in false_alarms.report["exercises"] for group in report["groups"]):
+    if _ran_any_test(false_alarms):
         verdicts = verdicts_per_run(false_alarms)
         rows["races"].append([exercise.id, "reference", "(every race check)",
                               f"{verdicts['fail']}/{2 * race_seeds} false alarms"])
     if speedup_tests:
-        with noisy_neighbour():
-            noisy = run_hidden_suites([exercise], select=" or ".join(sorted(speedup_tests)),
-                                      extra_args=["--repeat", str(runs)])
-        rows["speedup"] += [[exercise.id, "reference", speedup_test, _fmt(verdicts_per_run(noisy, speedup_test), runs)]
-                            for speedup_test in sorted(speedup_tests)]
+        rows["speedup"] += _speedup_rows(exercise, "reference", None, sorted(speedup_tests), runs)
     return rows
+
+
+def _ran_any_test(run: SuiteRun) -> bool:
+    return any(group["tests"] for report in run.report["exercises"] for group in report["groups"])
+
+
+def _speedup_rows(exercise: Exercise, candidate: str, mutant: Path | None, tests: list[str], runs: int) -> list[list[str]]:
+    """Each timing test's verdicts over `runs` runs of the reference (mutant None) or of a
+    mutant, while a noisy neighbour runs."""
+    select, repeat = " or ".join(tests), ["--repeat", str(runs)]
+    with noisy_neighbour():
+        run = (run_hidden_suites([exercise], select=select, extra_args=repeat) if mutant is None
+               else _against_mutant(exercise, mutant, select, repeat))
+    return [[exercise.id, candidate, test, _fmt(verdicts_per_run(run, test), runs)] for test in tests]
 
 
 TABLES = {
