@@ -55,7 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     sweep = metafunc.config.getoption("seed_sweep")
     if sweep and "schedules" in metafunc.fixturenames:
-        metafunc.parametrize("schedules", range(1, sweep + 1), indirect=True,
+        metafunc.parametrize("test_seed", range(1, sweep + 1), indirect=True,
                              ids=lambda seed: f"seed{seed}")
     repeat = metafunc.config.getoption("repeat")
     if repeat and metafunc.definition.get_closest_marker("group"):
@@ -143,13 +143,27 @@ class Schedules:
 
 
 @pytest.fixture
-def schedules(request: pytest.FixtureRequest) -> Schedules:
-    """Fresh random seeds every run (so no schedule can be learned), fixed with --seed."""
+def test_seed(request: pytest.FixtureRequest) -> int:
+    """The one seed of a test: fresh every run (so nothing can be learned), fixed with --seed
+    or by --seed-sweep. It drives the inputs (`rng`) and the forced schedules (`schedules`)."""
     base = getattr(request, "param", None) or request.config.getoption("seed")
     if base is None:
         base = random.SystemRandom().randrange(1, 1_000_000)
+    return base
+
+
+@pytest.fixture
+def rng(test_seed: int) -> random.Random:
+    """The test's only source of randomness for inputs, sizes and workloads, so that the
+    replay command of a failure reproduces the same numbers."""
+    return random.Random(test_seed)
+
+
+@pytest.fixture
+def schedules(request: pytest.FixtureRequest, test_seed: int) -> Schedules:
+    """Seeds of the forced-interleaving schedules of one race check."""
     nodeid = request.node.nodeid.split("[")[0]
-    return Schedules(base, nodeid, request.config.getoption("submission"))
+    return Schedules(test_seed, nodeid, request.config.getoption("submission"))
 
 
 @pytest.fixture
