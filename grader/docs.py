@@ -2,12 +2,14 @@
 
 Hand-written Markdown holds `<!-- BEGIN GENERATED: name -->` / `<!-- END GENERATED: name -->`
 markers; `python -m grader docs` fills them in and `--check` (run by the test suite) fails
-when a file is out of date, so the exercise list is never maintained by hand.
+when a file is out of date or has lost the markers of a block it must hold, so the exercise
+list and the hints are never maintained by hand.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from grader.manifest import KIT_ROOT, Exercise, load_exercises
@@ -19,9 +21,9 @@ def render_hints(exercise: Exercise) -> str:
     return "".join(f"{number}. {hint}\n" for number, hint in enumerate(exercise.hints, start=1))
 
 
-def render_exercise_table() -> str:
+def render_exercise_table(exercises: tuple[Exercise, ...]) -> str:
     rows = ["| Exercise | File you edit | Topic | Points |", "| --- | --- | --- | --- |"]
-    for exercise in load_exercises():
+    for exercise in exercises:
         rows.append(
             f"| [`{exercise.id}`](exercises/{exercise.id}/README.md) | `{exercise.module}.py`"
             f" | {exercise.title} | {exercise.max_points} |"
@@ -29,22 +31,30 @@ def render_exercise_table() -> str:
     return "\n".join(rows) + "\n"
 
 
-def generated_blocks(path: Path) -> dict[str, str]:
-    """What each generated block of the file at path should contain."""
-    if path == KIT_ROOT / "README.md":
-        return {"exercises": render_exercise_table()}
-    for exercise in load_exercises():
+def generated_blocks(path: Path, root: Path = KIT_ROOT) -> dict[str, str]:
+    """What each generated block of the file at path, in the kit at root, should contain."""
+    exercises = load_exercises(root / "exercises.toml")
+    if path == root / "README.md":
+        return {"exercises": render_exercise_table(exercises)}
+    for exercise in exercises:
         if path == exercise.stub_dir / "README.md":
             return {"hints": render_hints(exercise)}
     return {}
 
 
-def documented_files() -> list[Path]:
-    return [KIT_ROOT / "README.md"] + [exercise.stub_dir / "README.md" for exercise in load_exercises()]
+def missing_blocks(text: str, names: Iterable[str]) -> list[str]:
+    """The names among `names` whose BEGIN/END markers the text does not hold."""
+    present = {match.group("name") for match in _BLOCK.finditer(text)}
+    return [name for name in names if name not in present]
 
 
-def render(path: Path) -> str:
-    blocks = generated_blocks(path)
+def documented_files(root: Path = KIT_ROOT) -> list[Path]:
+    exercises = load_exercises(root / "exercises.toml")
+    return [root / "README.md"] + [exercise.stub_dir / "README.md" for exercise in exercises]
+
+
+def render(path: Path, root: Path = KIT_ROOT) -> str:
+    blocks = generated_blocks(path, root)
     text = path.read_text(encoding="utf-8")
 
     def fill(match: re.Match[str]) -> str:
@@ -56,12 +66,27 @@ def render(path: Path) -> str:
     return _BLOCK.sub(fill, text)
 
 
-def stale_files() -> list[Path]:
-    return [path for path in documented_files() if path.exists() and render(path) != path.read_text(encoding="utf-8")]
+def files_missing_markers(root: Path = KIT_ROOT) -> list[Path]:
+    """Files that lost the markers of a generated block: only a person can put them back."""
+    return [
+        path for path in documented_files(root)
+        if path.exists() and missing_blocks(path.read_text(encoding="utf-8"), generated_blocks(path, root))
+    ]
 
 
-def write_all() -> list[Path]:
-    changed = stale_files()
+def stale_files(root: Path = KIT_ROOT) -> list[Path]:
+    """Files whose generated blocks are out of date or whose markers are missing."""
+    lost = files_missing_markers(root)
+    return [
+        path for path in documented_files(root)
+        if path.exists() and (path in lost or render(path, root) != path.read_text(encoding="utf-8"))
+    ]
+
+
+def write_all(root: Path = KIT_ROOT) -> list[Path]:
+    """Regenerate every out-of-date block; files missing markers are left as they are."""
+    lost = files_missing_markers(root)
+    changed = [path for path in stale_files(root) if path not in lost]
     for path in changed:
-        path.write_text(render(path), encoding="utf-8")
+        path.write_text(render(path, root), encoding="utf-8")
     return changed

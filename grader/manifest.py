@@ -19,6 +19,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 MANIFEST_PATH = KIT_ROOT / "exercises.toml"
+MANIFEST_VERSION = 1
+_EXERCISE_KEYS = ("id", "module", "title", "time_limit", "points", "hints")
 
 _CAUGHT_BY = re.compile(r"^Caught by: (\w+)\s*$", re.M)
 _TIMING_CHECK = re.compile(r"^Fails the timing check: (\w+)\s*$", re.M)
@@ -48,6 +50,10 @@ class Mutant:
         return cls(path, caught_by.group(1) if caught_by else None, tuple(_TIMING_CHECK.findall(text)))
 
 
+class ManifestError(ValueError):
+    """exercises.toml is malformed; the message names the file and what to change."""
+
+
 @dataclass(frozen=True)
 class Exercise:
     id: str
@@ -56,6 +62,7 @@ class Exercise:
     time_limit: float
     points: dict[str, int]
     hints: tuple[str, ...]
+    root: Path = KIT_ROOT  # the kit folder holding exercises/, solutions/ and tests/
 
     @property
     def max_points(self) -> int:
@@ -63,15 +70,15 @@ class Exercise:
 
     @property
     def stub_dir(self) -> Path:
-        return KIT_ROOT / "exercises" / self.id
+        return self.root / "exercises" / self.id
 
     @property
     def reference_dir(self) -> Path:
-        return KIT_ROOT / "solutions" / self.id
+        return self.root / "solutions" / self.id
 
     @property
     def hidden_suite_dir(self) -> Path:
-        return KIT_ROOT / "tests" / self.id
+        return self.root / "tests" / self.id
 
     @property
     def mutants_dir(self) -> Path:
@@ -89,23 +96,50 @@ class Exercise:
 
 @lru_cache(maxsize=None)
 def load_exercises(path: Path = MANIFEST_PATH) -> tuple[Exercise, ...]:
+    """The exercises of the manifest at path, whose folder is the kit root.
+
+    Raises ManifestError, naming the file and the fix, for invalid TOML, a missing or unknown
+    version, an unknown or missing key, or a module name used twice.
+    """
+    path = Path(path)
     with open(path, "rb") as file:
-        entries = tomllib.load(file)["exercise"]
-    exercises = tuple(
-        Exercise(
+        try:
+            manifest = tomllib.load(file)
+        except tomllib.TOMLDecodeError as error:
+            raise ManifestError(f"{path.name}: not valid TOML ({error}); fix it") from error
+    if "version" not in manifest:
+        raise ManifestError(f"{path.name}: no version field; add `version = {MANIFEST_VERSION}` at the top")
+    if manifest["version"] != MANIFEST_VERSION:
+        raise ManifestError(f"{path.name}: version {manifest['version']!r} is not one this kit reads;"
+                            f" write `version = {MANIFEST_VERSION}`")
+    _reject_unknown_keys(path.name, "the top level", manifest, ("version", "exercise"))
+    exercises = []
+    for number, entry in enumerate(manifest.get("exercise", []), start=1):
+        where = f"exercise {entry.get('id', number)!r}"
+        _reject_unknown_keys(path.name, where, entry, _EXERCISE_KEYS)
+        missing = [key for key in _EXERCISE_KEYS if key not in entry]
+        if missing:
+            raise ManifestError(f"{path.name}: {where} lacks {', '.join(missing)}; add them")
+        exercises.append(Exercise(
             id=entry["id"],
             module=entry["module"],
             title=entry["title"],
             time_limit=float(entry["time_limit"]),
             points=dict(entry["points"]),
             hints=tuple(entry["hints"]),
-        )
-        for entry in entries
-    )
+            root=path.parent,
+        ))
     modules = [exercise.module for exercise in exercises]
     if len(set(modules)) != len(modules):
-        raise ValueError(f"{path}: module names must be unique across exercises: {modules}")
-    return exercises
+        raise ManifestError(f"{path.name}: module names must be unique across exercises: {modules}; rename one")
+    return tuple(exercises)
+
+
+def _reject_unknown_keys(file_name: str, where: str, table: dict[str, object], known: tuple[str, ...]) -> None:
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        raise ManifestError(f"{file_name}: unknown key {unknown[0]!r} in {where};"
+                            f" remove it or use one of: {', '.join(known)}")
 
 
 def get_exercise(exercise_id: str) -> Exercise:

@@ -40,11 +40,14 @@ def run_hidden_suites(
     submission: Path | None = None,
     *,
     select: str | None = None,
+    node_ids: Sequence[str] = (),
     extra_args: Sequence[str] = (),
 ) -> SuiteRun:
     """Run the hidden suites of `exercises` against a submission (None: the reference).
 
-    `select` narrows the run to tests whose names match (pytest's -k expression).
+    `node_ids` (relative to the kit root, e.g. "tests/01_race_condition/test_x.py::test_y")
+    runs exactly those tests instead of whole suites; `select` narrows the run to tests whose
+    names match a pytest -k expression.
     """
     with tempfile.TemporaryDirectory(prefix="grade-") as scratch:
         report_path = Path(scratch) / "report.json"
@@ -52,7 +55,7 @@ def run_hidden_suites(
             sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
             "--rootdir", str(KIT_ROOT), "-c", str(KIT_ROOT / "pyproject.toml"),
             "--report-json", str(report_path),
-            *(str(exercise.hidden_suite_dir) for exercise in exercises),
+            *(node_ids or [str(exercise.hidden_suite_dir) for exercise in exercises]),
         ]
         if submission is not None:
             command += ["--submission", str(submission)]

@@ -3,8 +3,11 @@
 A timed unit test would flake on a shared machine; the goals live here instead, as figures:
 
 * time of each hidden suite and of the visible tests against the reference (goals 15 s, 10 s);
-* verdict stability: the reference passes N of N runs of its hidden suite, and every mutant
-  fails its named test in N of N runs;
+* verdicts: the reference passes N of N runs of its hidden suite, and every mutant fails its
+  named test in N of N runs;
+* stability of the points: the reference and every mutant graded N times (default 10), each
+  time by a fresh pytest process running the whole hidden suite, as a grading run does; the
+  goal is the same points in every group, and the same integrity status, every time;
 * race checks: detection rate of each race mutant over 100 seeds, false alarms over 200
   seeded runs of the reference;
 * speedup checks while a noisy neighbour (a process busy half the time on one core) runs:
@@ -47,6 +50,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--exercise", action="append", help="only this exercise (repeatable)")
     parser.add_argument("--runs", type=int, default=20, help="runs per verdict (default 20)")
     parser.add_argument("--race-seeds", type=int, default=100, help="seeds per race mutant (default 100)")
+    parser.add_argument("--gradings", type=int, default=10,
+                        help="gradings per candidate in the stability table (default 10)")
+    parser.add_argument("--stability-only", action="store_true",
+                        help="measure only the stability table (keeps the other tables of earlier runs)")
     parser.add_argument("--output", type=Path, default=Path("benchmark.md"), help="where to write the table")
     parser.set_defaults(run=run)
 
@@ -124,8 +131,8 @@ def tests_in_group(run: SuiteRun, group_name: str) -> set[str]:
     }
 
 
-def bench_exercise(exercise: Exercise, runs: int, race_seeds: int) -> dict[str, list[list[str]]]:
-    rows: dict[str, list[list[str]]] = {"times": [], "stability": [], "races": [], "speedup": []}
+def bench_exercise(exercise: Exercise, runs: int, race_seeds: int, gradings: int) -> dict[str, list[list[str]]]:
+    rows: dict[str, list[list[str]]] = {"times": [], "verdicts": [], "stability": [], "races": [], "speedup": []}
     once, seconds = _timed(run_hidden_suites, [exercise])
     visible_ok, visible_seconds = _visible_suite_seconds(exercise)
     rows["times"].append([exercise.id, f"{seconds:.1f}", "pass" if once.exit_code == 0 else "FAIL",
@@ -133,13 +140,13 @@ def bench_exercise(exercise: Exercise, runs: int, race_seeds: int) -> dict[str, 
     speedup_tests = tests_in_group(once, "speedup")
 
     reference = run_hidden_suites([exercise], extra_args=["--repeat", str(runs)])
-    rows["stability"].append([exercise.id, "reference", "(whole suite)", _fmt(verdicts_per_run(reference), runs)])
+    rows["verdicts"].append([exercise.id, "reference", "(whole suite)", _fmt(verdicts_per_run(reference), runs)])
     for mutant in exercise.mutants():
         test = mutant.caught_by
         if test is None:
             raise ValueError(f"{mutant.path} does not name the test that catches it ('Caught by: ...')")
         verdicts = verdicts_per_run(_against_mutant(exercise, mutant.path, test, ["--repeat", str(runs)]))
-        rows["stability"].append([exercise.id, mutant.name, test, _fmt(verdicts, runs)])
+        rows["verdicts"].append([exercise.id, mutant.name, test, _fmt(verdicts, runs)])
         race_run = _against_mutant(exercise, mutant.path, test, ["-m", "race", "--seed-sweep", str(race_seeds)])
         if _ran_any_test(race_run):
             race = verdicts_per_run(race_run)
@@ -155,7 +162,56 @@ def bench_exercise(exercise: Exercise, runs: int, race_seeds: int) -> dict[str, 
                               f"{verdicts['fail']}/{2 * race_seeds} false alarms"])
     if speedup_tests:
         rows["speedup"] += _speedup_rows(exercise, "reference", None, sorted(speedup_tests), runs)
+    rows["stability"] = stability_rows(exercise, gradings)
     return rows
+
+
+# -- stability of the points ----------------------------------------------------------------
+
+Grade = tuple[tuple[tuple[str, int], ...], str]  # (points per group, integrity status)
+
+
+def grade(run: SuiteRun) -> Grade:
+    """What one grading run gave the (one) exercise it graded."""
+    [report] = run.report["exercises"]
+    return tuple((group["name"], group["points"]) for group in report["groups"]), report["integrity"]["status"]
+
+
+def stability_rows(exercise: Exercise, gradings: int) -> list[list[str]]:
+    """Grade the reference and every mutant `gradings` times each, interleaved (grading i of
+    every candidate, then grading i + 1), so that a busy spell of the machine falls on all of
+    them alike rather than on one; one row per candidate."""
+    candidates: list[tuple[str, Path | None]] = [("reference", None)]
+    candidates += [(mutant.name, mutant.path) for mutant in exercise.mutants()]
+    grades: dict[str, list[Grade]] = {name: [] for name, _ in candidates}
+    for _ in range(gradings):
+        for name, module_source in candidates:
+            grades[name].append(grade(_graded(exercise, module_source)))
+    return [[exercise.id, name, *describe_grades(grades[name], exercise.max_points)] for name, _ in candidates]
+
+
+def _graded(exercise: Exercise, module_source: Path | None) -> SuiteRun:
+    if module_source is None:
+        return run_hidden_suites([exercise])
+    with tempfile.TemporaryDirectory() as root:
+        return run_hidden_suites([exercise], submission_with(exercise, module_source, Path(root)))
+
+
+def describe_grades(grades: list[Grade], max_points: int) -> list[str]:
+    """[identical runs, points seen, groups whose points changed] for one candidate."""
+    counts = Counter(grades)
+    [(commonest, identical)] = counts.most_common(1)
+    seen = ", ".join(
+        f"{sum(points for _, points in groups)}/{max_points}"
+        + (f" [{integrity}]" if integrity != "clean" else "")
+        + (f" x{count}" if len(counts) > 1 else "")
+        for (groups, integrity), count in counts.most_common()
+    )
+    changed = sorted({name for groups, _ in counts for name, points in groups
+                      if points != dict(commonest[0])[name]})
+    if len({integrity for _, integrity in counts}) > 1:
+        changed.append("integrity")
+    return [f"{identical}/{len(grades)}", seen, ", ".join(changed) or "none"]
 
 
 def _ran_any_test(run: SuiteRun) -> bool:
@@ -175,8 +231,11 @@ def _speedup_rows(exercise: Exercise, candidate: str, mutant: Path | None, tests
 TABLES = {
     "times": ("Suite times against the reference (goals: hidden <= 15 s, visible <= 10 s)",
               ["exercise", "hidden suite s", "verdict", "visible tests s", "verdict"]),
-    "stability": ("Verdict stability (goal: reference passes every run, each mutant fails every run)",
-                  ["exercise", "candidate", "test", "verdicts"]),
+    "verdicts": ("Verdicts of the named test (goal: reference passes every run, each mutant fails every run)",
+                 ["exercise", "candidate", "test", "verdicts"]),
+    "stability": ("Stability of the points: each candidate graded by its whole hidden suite again and"
+                  " again (goal: identical points per group in every grading)",
+                  ["exercise", "candidate", "identical gradings", "points", "groups that changed"]),
     "races": ("Race checks over seeded runs (goal: 100% detection, 0 false alarms)",
               ["exercise", "candidate", "test", "result"]),
     "speedup": ("Speedup checks with a noisy neighbour busy half of one core (goal: the reference"
@@ -197,31 +256,52 @@ def render(rows: dict[str, list[list[str]]], header: str) -> str:
 
 
 def run(arguments: argparse.Namespace) -> int:
-    """Bench the chosen exercises and merge their rows into the results of earlier runs, so
-    that one exercise can be measured again without measuring all of them."""
+    """Bench the chosen exercises and merge their tables into the results of earlier runs, so
+    that one exercise, or one table, can be measured again without measuring everything."""
     results_path = arguments.output.with_suffix(".json")
-    results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.exists() else {}
+    results = _load_results(results_path)
     for exercise in load_exercises():
         if arguments.exercise and exercise.id not in arguments.exercise:
             continue
         print(f"benchmarking {exercise.id} ...", flush=True)
         started = time.perf_counter()
-        rows = bench_exercise(exercise, arguments.runs, arguments.race_seeds)
-        results[exercise.id] = {
-            "measured": (f"Python {sys.version.split()[0]}, {usable_cores()} usable cores,"
-                         f" {arguments.runs} runs per verdict, {time.perf_counter() - started:.0f} s"),
-            "rows": rows,
-        }
+        if arguments.stability_only:
+            tables, measured = {"stability": stability_rows(exercise, arguments.gradings)}, "stability"
+        else:
+            tables = bench_exercise(exercise, arguments.runs, arguments.race_seeds, arguments.gradings)
+            measured = "all tables"
+        entry = results.setdefault(exercise.id, {"measured": {}, "tables": {}})
+        entry["tables"].update(tables)
+        counted = f"{arguments.gradings} gradings per candidate"
+        if measured == "all tables":
+            counted = f"{arguments.runs} runs per verdict, {counted}"
+        entry["measured"][measured] = (f"Python {sys.version.split()[0]}, {usable_cores()} usable cores, {counted},"
+                                       f" {time.perf_counter() - started:.0f} s")
         results_path.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     merged: dict[str, list[list[str]]] = {key: [] for key in TABLES}
     notes = []
     for exercise in load_exercises():
         if exercise.id in results:
-            notes.append(f"- {exercise.id}: {results[exercise.id]['measured']}")
+            measured = results[exercise.id]["measured"]
+            notes.append(f"- {exercise.id}: " + "; ".join(f"{what}: {note}" for what, note in measured.items()))
             for key in TABLES:
-                merged[key] += results[exercise.id]["rows"].get(key, [])
+                merged[key] += results[exercise.id]["tables"].get(key, [])
     table = render(merged, "# Benchmark\n\nWritten by `python -m grader bench`. Measured:\n" + "\n".join(notes))
     print(table)
     arguments.output.write_text(table + "\n", encoding="utf-8")
     print(f"written to {arguments.output} (rows kept in {results_path.name})")
     return 0
+
+
+def _load_results(path: Path) -> dict[str, Any]:
+    """The tables of earlier runs, by exercise. A file written before the stability table kept
+    the verdicts table under "stability" and one note per exercise; it is read as such."""
+    if not path.exists():
+        return {}
+    results = json.loads(path.read_text(encoding="utf-8"))
+    for entry in results.values():
+        if "rows" in entry:
+            tables = entry.pop("rows")
+            tables["verdicts"] = tables.pop("stability", [])
+            entry["tables"], entry["measured"] = tables, {"all tables": entry["measured"]}
+    return results

@@ -15,7 +15,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(arguments: argparse.Namespace) -> int:
+    lost = docs.files_missing_markers()
     stale = docs.stale_files() if arguments.check else docs.write_all()
     for path in stale:
-        print(f"{'stale' if arguments.check else 'updated'}: {path.relative_to(KIT_ROOT)}")
-    return 1 if arguments.check and stale else 0
+        if path not in lost:
+            print(f"{'stale' if arguments.check else 'updated'}: {path.relative_to(KIT_ROOT)}")
+    for path in lost:
+        print(f"missing markers: {path.relative_to(KIT_ROOT)}; put back the"
+              " `<!-- BEGIN GENERATED: name -->` and `<!-- END GENERATED: name -->` lines")
+    return 1 if lost or (arguments.check and stale) else 0

@@ -1,20 +1,30 @@
 """The pytest plugin shared by the visible exercise tests and the hidden grading suites.
 
-Registered through the `pytest11` entry point, so every pytest run in the kit has it. It adds:
+The `pytest11` entry point loads this module in every pytest run of the environment, but it
+only adds its options there. Its grading state, `KitPlugin`, is registered only where the
+kit is in use: the run collects from an exercise folder of exercises.toml (exercises/<id>,
+solutions/<id>, tests/<id>, or a folder holding them) or is given one of the kit's options.
+Other pytest runs see no header, hook or fixture of the kit. `KitPlugin` adds:
 
 * options: `--submission PATH` (grade a student repository instead of solutions/),
-  `--seed N` (replay a race check's schedules), `--seed-sweep N` (run every race check for
-  seeds 1..N, for the benchmark) and `--report-json FILE` (points per group, see scoring.py);
-* fixtures: `exercise`, `sandbox`, `student`, `reference`, `schedules`, `loopback`,
-  `usable_cores`;
+  `--seed N` (replay a test's inputs and schedules), `--seed-sweep N` (run every race check
+  for seeds 1..N, for the benchmark), `--repeat N` and `--report-json FILE` (points per
+  group and integrity per exercise, see scoring.py);
+* the markers `group(name)` (the points group of a hidden test) and `race`;
+* fixtures: `exercise`, `sandbox`, `student`, `reference`, `test_seed`, `rng`, `schedules`,
+  `loopback`, `usable_cores`;
 * short failure reports: a verdict on student code (a `SubmissionFailure`, or a stub's
-  `NotImplementedError`) is shown as its message, not as a wall of traceback.
+  `NotImplementedError`) is shown as its message, not as a wall of traceback;
+* a header naming what is graded and the protections in force, and a points summary with
+  each exercise's integrity status.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +32,14 @@ from typing import Any
 
 import pytest
 
+from grader.harness.confine import protections_in_force
+from grader.harness.integrity import CLEAN, Finding, scan_source
 from grader.harness.sandbox import Sandbox, SubmissionFailure
 from grader.harness.timing import usable_cores as _usable_cores
 from grader.manifest import Exercise, exercise_for_path, load_exercises
 from grader.scoring import TestOutcome, build_report
 
-_OUTCOMES = pytest.StashKey[dict[str, TestOutcome]]()  # by node id
+_KIT_OPTIONS = ("submission", "seed", "seed_sweep", "report_json", "repeat")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,7 +48,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="student repository to grade (PATH/exercises/<id>/<module>.py);"
                          " default: the reference solutions in solutions/")
     group.addoption("--seed", type=int, default=None, metavar="N",
-                    help="replay the schedules of a failed race check")
+                    help="replay the inputs and schedules of a failed test")
     group.addoption("--seed-sweep", type=int, default=None, metavar="N",
                     help="run every race check once for each seed 1..N (benchmark)")
     group.addoption("--report-json", type=Path, default=None, metavar="FILE",
@@ -46,82 +58,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_OUTCOMES] = {}
-    # Registered here as well as in pyproject.toml, for visible tests run outside the kit.
+    if not kit_in_use(config):
+        return
+    submission = config.getoption("submission")
+    if submission is not None and not submission.is_dir():
+        raise pytest.UsageError(f"--submission {submission}: no such folder; give the student repository,"
+                                " the folder that holds exercises/<id>/<module>.py")
     config.addinivalue_line("markers", "group(name): the points group of a hidden test in exercises.toml")
     config.addinivalue_line("markers", "race: a race check under forced interleavings")
+    config.pluginmanager.register(KitPlugin(config), "concurrency_kit_grading")
 
 
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    sweep = metafunc.config.getoption("seed_sweep")
-    if sweep and "schedules" in metafunc.fixturenames:
-        metafunc.parametrize("test_seed", range(1, sweep + 1), indirect=True,
-                             ids=lambda seed: f"seed{seed}")
-    repeat = metafunc.config.getoption("repeat")
-    if repeat and metafunc.definition.get_closest_marker("group"):
-        metafunc.fixturenames.append("run_number")
-        metafunc.parametrize("run_number", range(1, repeat + 1), ids=lambda n: f"run{n}")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        exercise = exercise_for_path(item.path)
-        if exercise is None:
-            continue
-        if "schedules" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.race)
-        if not item.get_closest_marker("timeout"):
-            # A backstop behind the sandbox's own deadline; for the visible tests, which run
-            # the student's code in-process, the only guard against a deadlock.
-            hidden = item.get_closest_marker("group") is not None
-            item.add_marker(pytest.mark.timeout(exercise.time_limit * (2 if hidden else 1)))
-
-
-# -- fixtures -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def exercise(request: pytest.FixtureRequest) -> Exercise:
-    """The manifest entry of the exercise whose folder holds the test file."""
-    found = exercise_for_path(request.path)
-    if found is None:
-        raise pytest.UsageError(f"{request.path} is not inside an exercise folder of exercises.toml")
-    return found
-
-
-@pytest.fixture
-def sandbox(request: pytest.FixtureRequest, exercise: Exercise) -> Iterator[Callable[..., Sandbox]]:
-    """Factory: sandbox(of="student" | "reference", start_method=None) -> a started Sandbox.
-
-    Probes come from probes.py beside the test file. Every sandbox is a fresh process, so
-    nothing a submission caches survives from one test to the next.
-    """
-    submission = request.config.getoption("submission")
-    probes_file = request.path.parent / "probes.py"
-    opened: list[Sandbox] = []
-
-    def open_sandbox(of: str = "student", start_method: str | None = None) -> Sandbox:
-        module_file = exercise.module_file(submission if of == "student" else None)
-        box = Sandbox(module_file, probes_file, start_method=start_method, timeout=exercise.time_limit)
-        opened.append(box)
-        box.start()
-        return box
-
-    yield open_sandbox
-    for box in opened:
-        box.close()
-
-
-@pytest.fixture
-def student(sandbox: Callable[..., Sandbox]) -> Sandbox:
-    """The submission's module in a fresh sandbox."""
-    return sandbox("student")
-
-
-@pytest.fixture
-def reference(sandbox: Callable[..., Sandbox]) -> Sandbox:
-    """The reference solution in a fresh sandbox, to calibrate timing checks against."""
-    return sandbox("reference")
+def kit_in_use(config: pytest.Config) -> bool:
+    """Whether the run uses a kit option or collects from (or above) an exercise folder."""
+    if any(config.getoption(option) is not None for option in _KIT_OPTIONS):
+        return True
+    ids = [exercise.id for exercise in load_exercises()]
+    for argument in config.args:
+        path = config.invocation_params.dir / argument.split("::")[0]
+        if exercise_for_path(path) is not None:
+            return True
+        if path.is_dir() and any((path / i).is_dir() or any(path.glob(f"*/{i}")) for i in ids):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -129,8 +88,8 @@ class Schedules:
     """Seeds for the forced-interleaving schedules of one race check."""
 
     base: int
-    nodeid: str
-    submission: Path | None
+    nodeid: str  # the test id to replay, parameters included
+    submission: Path | None  # as the replay command names it: relative to the current folder
 
     def seeds(self, count: int) -> list[int]:
         return [self.base + offset for offset in range(count)]
@@ -138,114 +97,248 @@ class Schedules:
     def replay_hint(self) -> str:
         command = f'python -m pytest "{self.nodeid}" --seed {self.base}'
         if self.submission is not None:
-            command += f" --submission {self.submission}"
+            command += f' --submission "{self.submission}"'
         return f"schedule seed {self.base}; replay it with: {command}"
 
 
-@pytest.fixture
-def test_seed(request: pytest.FixtureRequest) -> int:
-    """The one seed of a test: fresh every run (so nothing can be learned), fixed with --seed
-    or by --seed-sweep. It drives the inputs (`rng`) and the forced schedules (`schedules`)."""
-    base = getattr(request, "param", None) or request.config.getoption("seed")
-    if base is None:
-        base = random.SystemRandom().randrange(1, 1_000_000)
-    return base
+def replay_id(item: pytest.Item, invocation_dir: Path) -> str:
+    """The item's test id, relative to invocation_dir, with its parameters except those the
+    kit adds for the benchmark (--seed-sweep's seedN, --repeat's runN): a replay runs the test
+    once, with --seed."""
+    path = Path(os.path.relpath(item.path, invocation_dir)).as_posix()
+    name = item.nodeid.split("::", 1)[1] if "::" in item.nodeid else item.name
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return f"{path}::{name}"
+    function, ids = name[:-1].split("[", 1)
+    for param, prefix in (("test_seed", "seed"), ("run_number", "run")):
+        if param in callspec.params:
+            added = re.escape(f"{prefix}{callspec.params[param]}")
+            ids = re.sub(rf"^{added}(-|$)|-{added}(?=-|$)", "", ids)
+    return f"{path}::{function}[{ids}]" if ids else f"{path}::{function}"
 
 
-@pytest.fixture
-def rng(test_seed: int) -> random.Random:
-    """The test's only source of randomness for inputs, sizes and workloads, so that the
-    replay command of a failure reproduces the same numbers."""
-    return random.Random(test_seed)
+class KitPlugin:
+    """The grading state of one pytest run: outcomes of hidden tests and integrity findings."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.submission: Path | None = config.getoption("submission")
+        self.outcomes: dict[str, TestOutcome] = {}  # by node id
+        self.sandbox_findings: dict[str, list[Finding]] = {}  # by exercise id
+        self._protections: dict[str, str] | None = None
+
+    @property
+    def protections(self) -> dict[str, str]:
+        if self._protections is None:
+            self._protections = dict(protections_in_force())
+        return self._protections
+
+    # -- collection -----------------------------------------------------------------------
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        sweep = self.config.getoption("seed_sweep")
+        if sweep and "schedules" in metafunc.fixturenames:
+            metafunc.parametrize("test_seed", range(1, sweep + 1), indirect=True,
+                                 ids=lambda seed: f"seed{seed}")
+        repeat = self.config.getoption("repeat")
+        if repeat and metafunc.definition.get_closest_marker("group"):
+            metafunc.fixturenames.append("run_number")
+            metafunc.parametrize("run_number", range(1, repeat + 1), ids=lambda n: f"run{n}")
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        graded: dict[str, Exercise] = {}
+        for item in items:
+            exercise = exercise_for_path(item.path)
+            if exercise is None:
+                continue
+            hidden = item.get_closest_marker("group") is not None
+            if hidden:
+                graded[exercise.id] = exercise
+            if "schedules" in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.race)
+            if not item.get_closest_marker("timeout"):
+                # A backstop behind the sandbox's own deadline; for the visible tests, which run
+                # the student's code in-process, the only guard against a deadlock.
+                item.add_marker(pytest.mark.timeout(exercise.time_limit * (2 if hidden else 1)))
+        if self.submission is not None:
+            missing = [e.module_file(self.submission) for e in graded.values()
+                       if not e.module_file(self.submission).is_file()]
+            if missing:
+                raise pytest.UsageError(
+                    f"--submission {self.submission}: expected {', '.join(map(str, missing))};"
+                    " give the student repository, laid out as exercises/<id>/<module>.py")
+
+    # -- fixtures -------------------------------------------------------------------------
+
+    @pytest.fixture
+    def exercise(self, request: pytest.FixtureRequest) -> Exercise:
+        """The manifest entry of the exercise whose folder holds the test file."""
+        found = exercise_for_path(request.path)
+        if found is None:
+            raise pytest.UsageError(f"{request.path} is not inside an exercise folder of exercises.toml")
+        return found
+
+    @pytest.fixture
+    def sandbox(self, request: pytest.FixtureRequest, exercise: Exercise) -> Iterator[Callable[..., Sandbox]]:
+        """Factory: sandbox(of="student" | "reference", start_method=None) -> a started Sandbox.
+
+        Probes come from probes.py beside the test file. Every sandbox is a fresh process, so
+        nothing a submission caches survives from one test to the next. A test that uses the
+        `loopback` server lets the child connect to its ports, and to no other.
+        """
+        probes_file = request.path.parent / "probes.py"
+        ports = request.getfixturevalue("loopback").ports if "loopback" in request.fixturenames else ()
+        opened: list[tuple[str, Sandbox]] = []
+
+        def open_sandbox(of: str = "student", start_method: str | None = None) -> Sandbox:
+            module_file = exercise.module_file(self.submission if of == "student" else None)
+            box = Sandbox(module_file, probes_file, start_method=start_method, timeout=exercise.time_limit,
+                          allowed_ports=ports)
+            opened.append((of, box))
+            box.start()
+            return box
+
+        yield open_sandbox
+        for of, box in opened:
+            box.close()
+            if of == "student":
+                self.sandbox_findings.setdefault(exercise.id, []).extend(box.findings)
+
+    @pytest.fixture
+    def student(self, sandbox: Callable[..., Sandbox]) -> Sandbox:
+        """The submission's module in a fresh sandbox."""
+        return sandbox("student")
+
+    @pytest.fixture
+    def reference(self, sandbox: Callable[..., Sandbox]) -> Sandbox:
+        """The reference solution in a fresh sandbox, to calibrate timing checks against."""
+        return sandbox("reference")
+
+    @pytest.fixture
+    def test_seed(self, request: pytest.FixtureRequest) -> int:
+        """The one seed of a test: fresh every run (so nothing can be learned), fixed with --seed
+        or by --seed-sweep. It drives the inputs (`rng`) and the forced schedules (`schedules`)."""
+        base = getattr(request, "param", None) or request.config.getoption("seed")
+        if base is None:
+            base = random.SystemRandom().randrange(1, 1_000_000)
+        return base
+
+    @pytest.fixture
+    def rng(self, test_seed: int) -> random.Random:
+        """The test's only source of randomness for inputs, sizes and workloads, so that the
+        replay command of a failure reproduces the same numbers."""
+        return random.Random(test_seed)
+
+    @pytest.fixture
+    def schedules(self, request: pytest.FixtureRequest, test_seed: int) -> Schedules:
+        """Seeds of the forced-interleaving schedules of one race check."""
+        here = request.config.invocation_params.dir
+        submission = Path(os.path.relpath(self.submission.resolve(), here)) if self.submission else None
+        return Schedules(test_seed, replay_id(request.node, here), submission)
+
+    @pytest.fixture
+    def loopback(self) -> Iterator[Any]:
+        """A real HTTP server on 127.0.0.1 that counts requests in flight on its side."""
+        from grader.harness.loopback import LoopbackServer  # only the HTTP exercises need it
+
+        with LoopbackServer() as server:
+            yield server
+
+    @pytest.fixture
+    def usable_cores(self) -> int:
+        return _usable_cores()
+
+    # -- reports --------------------------------------------------------------------------
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+        outcome = yield
+        report: pytest.TestReport = outcome.get_result()
+        if call.excinfo is not None and report.failed:
+            error = call.excinfo.value
+            if isinstance(error, SubmissionFailure):
+                report.longrepr = str(error)
+            elif isinstance(error, AssertionError) and item.get_closest_marker("group") and error.args:
+                # Hidden suites phrase every verdict for the student; pytest's source excerpt and
+                # assertion rewriting would only bury it.
+                report.longrepr = str(error.args[0]).split("\nassert ")[0]
+            elif isinstance(error, NotImplementedError):
+                report.longrepr = f"not implemented yet: {error or 'see the TODO in the exercise file'}"
+        self._record_outcome(item, report)
+
+    def _record_outcome(self, item: pytest.Item, report: pytest.TestReport) -> None:
+        """One outcome per hidden test: its call's, or the first setup or teardown failure."""
+        marker = item.get_closest_marker("group")
+        exercise = exercise_for_path(item.path)
+        if marker is None or exercise is None or (report.when != "call" and report.passed):
+            return
+        earlier = self.outcomes.get(item.nodeid)
+        if earlier is not None and earlier.status != "pass":
+            return
+        if report.passed:
+            status, message = "pass", ""
+        elif report.skipped:
+            status, message = "skip", _skip_reason(report)
+        else:
+            status, message = ("fail" if report.when == "call" else "error"), _short_message(report)
+        self.outcomes[item.nodeid] = TestOutcome(exercise.id, marker.args[0], item.name, status, message)
+
+    def findings(self, exercise: Exercise) -> list[Finding]:
+        """What the sandboxes saw of the graded module, then what its source shows."""
+        module_file = exercise.module_file(self.submission)
+        scanned = scan_source(module_file.read_text(encoding="utf-8", errors="replace"), module_file.name) \
+            if module_file.is_file() else []
+        return list(dict.fromkeys([*self.sandbox_findings.get(exercise.id, []), *scanned]))
+
+    def report(self) -> dict[str, Any]:
+        exercises = load_exercises()
+        graded = {outcome.exercise for outcome in self.outcomes.values()}
+        findings = {exercise.id: self.findings(exercise) for exercise in exercises if exercise.id in graded}
+        return build_report(exercises, self.outcomes.values(), findings, self.protections)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        path = self.config.getoption("report_json")
+        if path is None or exitstatus == pytest.ExitCode.USAGE_ERROR:
+            return
+        path.write_text(json.dumps(self.report(), indent=2) + "\n", encoding="utf-8")
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        graded = (f"the student's files in {self.submission}" if self.submission
+                  else "the reference solutions (solutions/)")
+        lines = [f"concurrency kit: grading {graded}; usable cores: {_usable_cores()}"]
+        if self.protections:
+            lines.append("protections: " + "; ".join(f"{name}: {state}" for name, state in self.protections.items()))
+        return lines
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.outcomes:
+            return
+        terminalreporter.section("points")
+        for exercise in self.report()["exercises"]:
+            for line in summary_lines(exercise):
+                terminalreporter.line(line)
 
 
-@pytest.fixture
-def schedules(request: pytest.FixtureRequest, test_seed: int) -> Schedules:
-    """Seeds of the forced-interleaving schedules of one race check."""
-    nodeid = request.node.nodeid.split("[")[0]
-    return Schedules(test_seed, nodeid, request.config.getoption("submission"))
+def summary_lines(exercise: dict[str, Any]) -> list[str]:
+    """An exercise's points, its integrity status beside them, and what needs explaining."""
+    groups = ", ".join(f"{g['name']} {g['points']}/{g['max_points']}" for g in exercise["groups"])
+    integrity = exercise["integrity"]
+    lines = [f"{exercise['id']}: {exercise['points']}/{exercise['max_points']} [{integrity['status']}] ({groups})"]
+    lines += [f"    {group['name']}: {group['note']}" for group in exercise["groups"]
+              if group["note"] and group["status"] != "not run"]  # a -k run leaves groups out on purpose
+    if integrity["status"] != CLEAN:
+        lines += [f"    {integrity['status']}: {evidence}" for evidence in integrity["evidence"]]
+    if exercise["message"]:
+        lines.append(f"    {exercise['message']}")
+    return lines
 
 
-@pytest.fixture
-def loopback() -> Iterator[Any]:
-    """A real HTTP server on 127.0.0.1 that counts requests in flight on its side."""
-    from grader.harness.loopback import LoopbackServer  # only the HTTP exercises need it
-
-    with LoopbackServer() as server:
-        yield server
-
-
-@pytest.fixture
-def usable_cores() -> int:
-    return _usable_cores()
-
-
-# -- reports --------------------------------------------------------------------------------
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    outcome = yield
-    report: pytest.TestReport = outcome.get_result()
-    if call.excinfo is not None and report.failed:
-        error = call.excinfo.value
-        if isinstance(error, SubmissionFailure):
-            report.longrepr = str(error)
-        elif isinstance(error, AssertionError) and item.get_closest_marker("group") and error.args:
-            # Hidden suites phrase every verdict for the student; pytest's source excerpt and
-            # assertion rewriting would only bury it.
-            report.longrepr = str(error.args[0]).split("\nassert ")[0]
-        elif isinstance(error, NotImplementedError):
-            report.longrepr = f"not implemented yet: {error or 'see the TODO in the exercise file'}"
-    _record_outcome(item, report)
-
-
-def _record_outcome(item: pytest.Item, report: pytest.TestReport) -> None:
-    """One outcome per hidden test: its call's, or the first setup or teardown failure."""
-    marker = item.get_closest_marker("group")
-    exercise = exercise_for_path(item.path)
-    if marker is None or exercise is None or (report.when != "call" and report.passed):
-        return
-    outcomes = item.config.stash[_OUTCOMES]
-    earlier = outcomes.get(item.nodeid)
-    if earlier is not None and earlier.status != "pass":
-        return
-    if report.passed:
-        status, message = "pass", ""
-    elif report.skipped:
-        status, message = "skip", _short_message(report)
-    else:
-        status, message = ("fail" if report.when == "call" else "error"), _short_message(report)
-    outcomes[item.nodeid] = TestOutcome(exercise.id, marker.args[0], item.name, status, message)
+def _skip_reason(report: pytest.TestReport) -> str:
+    reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else report.longreprtext
+    return reason.removeprefix("Skipped: ")
 
 
 def _short_message(report: pytest.TestReport) -> str:
-    if report.skipped and isinstance(report.longrepr, tuple):
-        return str(report.longrepr[2])
     text = report.longreprtext
     return text if len(text) <= 4000 else text[:4000] + "\n..."
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    path = session.config.getoption("report_json")
-    if path is None:
-        return
-    report = build_report(load_exercises(), session.config.stash[_OUTCOMES].values())
-    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-
-
-def pytest_report_header(config: pytest.Config) -> str:
-    submission = config.getoption("submission")
-    graded = submission.resolve() if submission else "the reference solutions (solutions/)"
-    return f"concurrency kit: grading {graded}; usable cores: {_usable_cores()}"
-
-
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    outcomes = config.stash[_OUTCOMES]
-    if not outcomes:
-        return
-    report = build_report(load_exercises(), outcomes.values())
-    terminalreporter.section("points")
-    for exercise in report["exercises"]:
-        groups = ", ".join(f"{g['name']} {g['points']}/{g['max_points']}" for g in exercise["groups"])
-        terminalreporter.line(f"{exercise['id']}: {exercise['points']}/{exercise['max_points']} ({groups})")
