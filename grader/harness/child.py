@@ -1,147 +1,318 @@
 """The child side of the sandbox: imports one student module and runs trusted probes beside it.
 
-Started by `sandbox.Sandbox` as `python -I child.py`. It speaks JSON lines over private copies
-of stdin and stdout; the student's own prints go to the log instead, so they cannot forge a
-reply. Every reply holds plain JSON data only: no object made by student code ever reaches
-the judging process.
+Started by `sandbox.Sandbox` as `python -I child.py` from the staged, read-only copy of the
+trusted runtime. The first line on stdin is the setup: the reply key, the folders, the limits.
+On POSIX the process then forks: the original stays behind as the sandbox's supervisor, the
+reaper of every process the submission starts (see `_supervise`), and the child becomes the
+worker, which confines itself (confine.py), installs the audit hook, imports the probes and,
+last, the student's module.
 
-Protocol: the first line is the setup, answered by {"ok": true} once the student's module
-and the probes are imported. Each further line is {"probe": name, "kwargs": {...},
-"timeout": seconds}, answered by {"ok": true, "value": ...} or {"ok": false, "error": ...}.
+Protocol: JSON lines, each reply prefixed by its HMAC-SHA256 tag and a space. The setup is
+answered by {"id": 0, "ok": true, "pid": ...}. Each request {"id": n, "probe": name,
+"kwargs": {...}, "timeout": seconds} is answered by {"id": n, "ok": true, "value": ...} or
+{"id": n, "ok": false, "error": ...}, each with the audit events and forced-block stats drained
+since the last reply; the parent then sends {"id": n, "confirm": true}, answered by
+{"id": n, "confirmed": true} once the trusted loop has control again, so a process that dies
+right after a reply fails that call. The supervisor reports the worker's end as
+{"exited": code}. The student's prints go to the log, never to the protocol.
+
+Student code shares this interpreter, so everything the loop calls (the reply writer, the JSON
+encoder and decoder, the signer, os.write) is bound before the student's module is imported,
+and the key lives only in the signer's closure.
 """
 
 from __future__ import annotations
 
 import faulthandler
+import hashlib
 import importlib
 import json
-import multiprocessing
 import os
 import sys
 import traceback
-from pathlib import Path
+from collections.abc import Callable
 from typing import IO, Any
 
 PROBES_MODULE = "probes"
 
-
-def _take_protocol_streams() -> tuple[IO[str], IO[str]]:
-    """Keep private copies of stdin/stdout and point the real ones away from the parent."""
-    proto_in = os.fdopen(os.dup(0), "r", encoding="utf-8")
-    proto_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-    os.dup2(2, 1)  # whatever student code prints lands in the log
-    return proto_in, proto_out
+Writer = Callable[[dict[str, Any]], None]
 
 
-def _apply_limits(limits: dict[str, int]) -> None:
-    try:
-        import resource
-    except ImportError:  # Windows: the parent's wall-clock timeout is the only limit
-        return
-    names = {
-        "memory_bytes": "RLIMIT_AS",
-        "cpu_seconds": "RLIMIT_CPU",
-        "file_bytes": "RLIMIT_FSIZE",
-        "processes": "RLIMIT_NPROC",
-    }
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    for key, name in names.items():
-        limit = getattr(resource, name, None)
-        if limit is None or key not in limits:
-            continue
-        soft, hard = resource.getrlimit(limit)
-        wanted = limits[key]
-        if key == "processes":  # the limit counts every task of this user, not ours alone
-            running = _tasks_of_this_user()
-            if running is None:
-                continue
-            wanted += running
-        if hard != resource.RLIM_INFINITY:
-            wanted = min(wanted, hard)
+# -- trusted bindings -------------------------------------------------------------------------
+
+def _signer(key: bytes) -> Callable[[bytes], str]:
+    """HMAC-SHA256 (RFC 2104) over the C hash objects, whose methods no module patch reaches;
+    the key survives only inside the two prepared hash states."""
+    block = 64
+    padded = key.ljust(block, b"\0")
+    inner_copy = hashlib.sha256(bytes(byte ^ 0x36 for byte in padded)).copy
+    outer_copy = hashlib.sha256(bytes(byte ^ 0x5C for byte in padded)).copy
+
+    def sign(message: bytes) -> str:
+        inner = inner_copy()
+        inner.update(message)
+        outer = outer_copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+    return sign
+
+
+def _writer(fd: int, sign: Callable[[bytes], str]) -> Writer:
+    """A function that writes one signed reply line to `fd`, with every callee bound now."""
+    from _json import encode_basestring_ascii, make_encoder
+
+    write, join, encode_text = os.write, "".join, str.encode
+    type_error, value_error = TypeError, ValueError
+
+    def refuse(value: Any) -> Any:
+        raise type_error(f"{type(value).__name__} is not plain data")
+
+    def encode(message: dict[str, Any]) -> str:
+        # A fresh encoder each time: its circular-reference markers must not outlive an error.
+        encoder = make_encoder({}, refuse, encode_basestring_ascii, None, ":", ",", False, False, False)
+        return join(encoder(message, 0))
+
+    def reply(message: dict[str, Any]) -> None:
         try:
-            resource.setrlimit(limit, (wanted, hard))
-        except (ValueError, OSError):  # some platforms (macOS) refuse a few of them
-            pass
+            text = encode(message)
+        except (type_error, value_error, RecursionError) as error:
+            text = encode({"id": message.get("id"), "ok": False, "error": {
+                "type": "WrongResultType",
+                "message": f"the result is not plain data (int, float, str, bool, list, dict): {error}",
+                "traceback": "",
+            }, "audit": message.get("audit", []), "tracer": message.get("tracer", [])})
+        payload = encode_text(text, "utf-8")
+        line = encode_text(sign(payload), "ascii") + b" " + payload + b"\n"
+        while line:
+            line = line[write(fd, line):]
+
+    return reply
 
 
-def _tasks_of_this_user() -> int | None:
-    """Threads and processes that already count towards RLIMIT_NPROC (Linux; None elsewhere)."""
-    uid, count = os.getuid(), 0
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return None
-    for entry in entries:
-        if not entry.isdigit():
-            continue
+def _reader(stream: IO[str]) -> Callable[[], dict[str, Any] | None]:
+    """A function that reads the next request (None at end of input), with the C scanner bound now."""
+    readline = stream.readline
+    scan = json.JSONDecoder().scan_once
+
+    def read() -> dict[str, Any] | None:
+        line = readline()
+        return scan(line, 0)[0] if line else None
+
+    return read
+
+
+# -- error reports ----------------------------------------------------------------------------
+
+def _display_name(module_file: str, trusted_dirs: tuple[str, ...], libraries: tuple[str, ...]) -> Callable[[str], str | None]:
+    """How a frame's file is shown to the student: their module by its file name, the library
+    relative to its folder, the harness and the import machinery not at all (None)."""
+    module_name = os.path.basename(module_file)
+    import_machinery = "importlib" + os.sep
+
+    def display(filename: str) -> str | None:
+        if filename == module_file:
+            return module_name
+        if filename.startswith("<frozen ") or filename.startswith(trusted_dirs):
+            return None
+        for library in libraries:
+            if filename.startswith(library):
+                relative = filename[len(library):]
+                return None if relative.startswith(import_machinery) else relative
+        return os.path.basename(filename)
+
+    return display
+
+
+def _describe_error(error: BaseException, display: Callable[[str], str | None]) -> dict[str, Any]:
+    """The error as plain data, its traceback cut down to the frames the student should see,
+    named without the grading machine's folders."""
+    frames = []
+    for frame in traceback.extract_tb(error.__traceback__):
+        shown = display(frame.filename)
+        if shown is not None:
+            frame.filename = shown
+            frames.append(frame)
+    text = "".join(traceback.format_list(frames))
+    if isinstance(error, SyntaxError) and error.filename:
+        error.filename = display(error.filename) or os.path.basename(error.filename)
+        text += "".join(traceback.format_exception_only(type(error), error))
+    return {"type": type(error).__name__, "message": str(error), "traceback": text}
+
+
+# -- the supervisor ---------------------------------------------------------------------------
+
+def _supervise(worker: int, control_fd: int, report: Writer, cgroup_procs: str | None) -> None:
+    """Wait until the grader closes the control pipe (or dies) or the worker ends; then kill
+    every descendant and reap it. As the subreaper, this process inherits every orphan, a
+    setsid() daemon included, so killing its children until none is left kills them all.
+    The emptied cgroup is removed here too, so none is left behind by a grader that died."""
+    import select
+    import signal
+
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    while True:
+        code = _worker_exit_code(worker)
+        if code is not None:
+            report({"exited": code})
+            break
+        ready, _, _ = select.select([control_fd, wake_read], [], [])
+        if control_fd in ready:
+            break  # end of file: the grader closed the sandbox, or died
+        os.read(wake_read, 512)
+    _kill_descendants(worker)
+    if cgroup_procs:
         try:
-            if os.stat(f"/proc/{entry}").st_uid == uid:
-                count += len(os.listdir(f"/proc/{entry}/task"))
+            os.rmdir(os.path.dirname(cgroup_procs))
         except OSError:
-            continue
-    return count
+            pass  # not empty yet: the grader sweeps and removes it
 
 
-def _describe_error(error: BaseException, trusted_dirs: list[str]) -> dict[str, Any]:
-    """The error as plain data, its traceback cut down to the student's own frames."""
-    frames = traceback.extract_tb(error.__traceback__)
-    student_frames = [f for f in frames if not any(f.filename.startswith(d) for d in trusted_dirs)]
-    return {
-        "type": type(error).__name__,
-        "message": str(error),
-        "traceback": "".join(traceback.format_list(student_frames)),
-    }
+def _worker_exit_code(worker: int) -> int | None:
+    """Reap ended children without waiting; the worker's exit code once it has ended."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return -1
+        if pid == 0:
+            return None
+        if pid == worker:
+            return os.waitstatus_to_exitcode(status)
 
 
-def _reply(stream: IO[str], message: dict[str, Any]) -> None:
+def _kill_descendants(worker: int) -> None:
+    import signal
+
+    from grader.harness.confine import own_children
+
+    while True:
+        children = own_children()
+        for pid in [worker] if children is None else children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return  # no child left, and orphans of the killed ones became children first
+
+
+# -- the worker -------------------------------------------------------------------------------
+
+def _confine(setup: dict[str, Any]) -> str:
+    """Cgroup, hard limits, privileges, Landlock, in that order; return Landlock's status."""
+    from grader.harness import confine
+
+    if setup.get("cgroup_procs"):
+        confine.join_cgroup(setup["cgroup_procs"])
+    uid = confine.unprivileged_ids()[0] if setup["privileges"] == "drop" else getattr(os, "getuid", lambda: 0)()
+    confine.set_hard_limits(setup["limits"], confine.tasks_of_user(uid))
+    confine.drop_privileges(setup["privileges"])
+    grants = confine.child_grants([setup["runtime_dir"], setup["probes_dir"], setup["module_dir"]],
+                                  setup["scratch_dir"], setup["allowed_ports"])
+    return confine.apply_landlock(grants)
+
+
+def _serve(setup: dict[str, Any], read: Callable[[], dict[str, Any] | None], reply: Writer) -> None:
+    module_file = os.path.join(setup["module_dir"], setup["module"] + ".py")
+    trusted_dirs = tuple(folder + os.sep for folder in (setup["runtime_dir"], setup["probes_dir"]))
     try:
-        line = json.dumps(message, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        line = json.dumps({"ok": False, "error": {
-            "type": "WrongResultType",
-            "message": f"the result is not plain data (int, float, str, bool, list, dict): {error}",
-            "traceback": "",
-        }})
-    stream.write(line + "\n")
-    stream.flush()
+        from grader.harness import audit, preempt
 
+        display = _display_name(module_file, trusted_dirs, preempt.library_locations())
+        landlock = _confine(setup)
+        sys.path[:0] = [setup["probes_dir"], setup["module_dir"]]
+        if setup.get("start_method"):
+            import multiprocessing
 
-def _setup(request: dict[str, Any]) -> tuple[Any, Any]:
-    _apply_limits(request["limits"])
-    # Trusted folders first, so a submission cannot shadow the harness or the probes with
-    # files of its own; and the probes are imported before the student's module can run.
-    sys.path[:0] = [request["kit_root"], request["probes_dir"], request["module_dir"]]
-    if request.get("start_method"):
-        multiprocessing.set_start_method(request["start_method"], force=True)
-    probes = importlib.import_module(PROBES_MODULE)
-    module = importlib.import_module(request["module"])
-    return module, probes
+            multiprocessing.set_start_method(setup["start_method"], force=True)
+        drain_blocks = preempt.drain_blocks
+        probes = importlib.import_module(PROBES_MODULE)
+        drain_audit = audit.install([setup["runtime_dir"], setup["probes_dir"]])
+    except BaseException as error:  # noqa: BLE001 - the harness could not start: say why
+        reply({"id": 0, "ok": False, "error": {"type": "HarnessError", "traceback": "",
+                                               "message": f"{type(error).__name__}: {error}"}})
+        return
+    dump_later, cancel_dump, get_pid = faulthandler.dump_traceback_later, faulthandler.cancel_dump_traceback_later, os.getpid
+    probe_named, log = probes.__dict__.get, sys.stderr
+
+    def drained() -> dict[str, Any]:
+        return {"audit": drain_audit(), "tracer": drain_blocks()}
+
+    try:
+        module = importlib.import_module(setup["module"])
+    except BaseException as error:  # noqa: BLE001 - a broken import is reported, not raised
+        reply({"id": 0, "ok": False, "error": _describe_error(error, display), **drained()})
+        return
+    reply({"id": 0, "ok": True, "pid": get_pid(), "landlock": landlock, **drained()})
+    while (request := read()) is not None:
+        number = request["id"]
+        if request.get("confirm"):
+            reply({"id": number, "confirmed": True})
+            continue
+        dump_later(request["timeout"], file=log)
+        try:
+            probe = probe_named(request["probe"])
+            if probe is None:
+                raise LookupError(f"the probes have no function {request['probe']!r}")
+            answer = {"id": number, "ok": True, "value": probe(module, **request["kwargs"])}
+        except BaseException as error:  # noqa: BLE001 - SystemExit from student code included
+            answer = {"id": number, "ok": False, "error": _describe_error(error, display)}
+        cancel_dump()
+        reply({**answer, **drained()})
 
 
 def main() -> None:
-    proto_in, proto_out = _take_protocol_streams()
-    here = str(Path(__file__).resolve().parent)
-    sys.path[:] = [entry for entry in sys.path if entry != here]  # Python 3.10 adds it despite -I
-    setup = json.loads(proto_in.readline())
-    trusted_dirs = [here, str(Path(setup["probes_dir"]).resolve())]  # frames students need not see
-    try:
-        module, probes = _setup(setup)
-    except BaseException as error:  # noqa: BLE001 - a broken import is reported, not raised
-        _reply(proto_out, {"ok": False, "error": _describe_error(error, trusted_dirs)})
-        return
-    _reply(proto_out, {"ok": True})
-    for line in proto_in:
-        request = json.loads(line)
-        faulthandler.dump_traceback_later(request["timeout"], file=sys.stderr)
-        try:
-            value = getattr(probes, request["probe"])(module, **request["kwargs"])
-            answer = {"ok": True, "value": value}
-        except BaseException as error:  # noqa: BLE001 - SystemExit from student code included
-            answer = {"ok": False, "error": _describe_error(error, trusted_dirs)}
-        faulthandler.cancel_dump_traceback_later()
-        _reply(proto_out, answer)
+    requests_fd, replies_fd = os.dup(0), os.dup(1)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    os.dup2(2, 1)  # whatever student code prints lands in the log
+    setup = json.loads(_setup_line(requests_fd))
+    requests = os.fdopen(requests_fd, "r", encoding="utf-8")
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [setup["runtime_dir"], *(entry for entry in sys.path if entry != here)]
+    reply = _writer(replies_fd, _signer(bytes.fromhex(setup.pop("key"))))
+    read = _reader(requests)
+    control_fd = setup.get("control_fd")
+    if control_fd is not None:
+        from grader.harness.confine import become_subreaper
+
+        become_subreaper()
+        worker = os.fork()
+        if worker:
+            requests.close()
+            _supervise(worker, control_fd, reply, setup.get("cgroup_procs"))
+            os._exit(0)
+        os.close(control_fd)
+    _serve(setup, read, reply)
+
+
+def _setup_line(fd: int) -> bytes:
+    """The first line, read straight from the pipe: no stream buffer keeps the key around.
+    The parent sends nothing more until the setup is answered."""
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            raise SystemExit("the grader closed the sandbox before its setup")
+        line += chunk
+    return line
+
+
+def _announce_worker() -> None:
+    """In a pool worker started by spawn (or a forkserver, whose workers inherit it), let the
+    probes prepare before any task is unpickled: `probes.in_worker()`, if they define it."""
+    probes = sys.modules.get(PROBES_MODULE) or importlib.import_module(PROBES_MODULE)
+    hook = getattr(probes, "in_worker", None)
+    if callable(hook):
+        hook()
 
 
 if __name__ == "__main__":
     main()
+elif __name__ == "__mp_main__":
+    _announce_worker()

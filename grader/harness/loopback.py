@@ -29,6 +29,9 @@ _HOST = "127.0.0.1"
 # serve_forever() looks for a shutdown request once per poll; the default 0.5 s would make
 # stop() as slow as that.
 _POLL_INTERVAL = 0.05
+# Ports held for refused_url(): bound but never listening, so a connection to one is refused
+# and no other program can take it meanwhile.
+_REFUSED_PORTS = 2
 
 
 @dataclass(frozen=True)
@@ -147,11 +150,17 @@ class LoopbackServer:
         self._stopping = threading.Event()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._refusing: list[socket.socket] = []
+        self._refused_count = 0
 
     def start(self) -> None:
         if self._httpd is not None:
             raise RuntimeError("a LoopbackServer can be started only once")
         self._httpd = _HTTPServer(self)
+        for _ in range(_REFUSED_PORTS):
+            refusing = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            refusing.bind((_HOST, 0))
+            self._refusing.append(refusing)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": _POLL_INTERVAL},
@@ -172,6 +181,8 @@ class LoopbackServer:
         self._httpd.server_close()
         self._httpd.close_connections()
         self._thread.join()
+        for refusing in self._refusing:
+            refusing.close()
 
     def __enter__(self) -> LoopbackServer:
         self.start()
@@ -214,17 +225,27 @@ class LoopbackServer:
             self._routes[path] = _Route(body, status, delay, drop, content_type)
         return base_url + path
 
-    def refused_url(self) -> str:
-        """URL of a loopback port where nothing listens, so connecting is refused.
+    @property
+    def ports(self) -> list[int]:
+        """The server's port, then the ports of refused_url(): all a client of it connects to."""
+        if self._httpd is None:
+            raise RuntimeError("the server has not been started")
+        return [self._httpd.server_port, *(refusing.getsockname()[1] for refusing in self._refusing)]
 
-        The port was free a moment ago; in theory another program could take it before the
-        client connects. On Windows the refusal takes about 2 s to arrive, because the OS
-        retries the connection attempt: give the client a longer timeout than that.
+    def refused_url(self) -> str:
+        """A fresh URL on a loopback port where nothing listens, so connecting is refused.
+
+        The server holds its refused ports from start() to stop() (bound, never listening), so
+        no other program can take one meanwhile; successive calls take turns over them. On
+        Windows the refusal takes about 2 s to arrive, because the OS retries the connection
+        attempt: give the client a longer timeout than that.
         """
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.bind((_HOST, 0))
-            port = probe.getsockname()[1]
-        return f"http://{_HOST}:{port}/{secrets.token_hex(8)}"
+        if not self._refusing:
+            raise RuntimeError("the server has not been started")
+        with self._lock:
+            refusing = self._refusing[self._refused_count % len(self._refusing)]
+            self._refused_count += 1
+        return f"http://{_HOST}:{refusing.getsockname()[1]}/{secrets.token_hex(8)}"
 
     @property
     def in_flight(self) -> int:

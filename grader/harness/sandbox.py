@@ -1,19 +1,31 @@
 """Run untrusted student code in a child process and judge it from this one.
 
-The hidden suites never import a student's module. A `Sandbox` starts `python -I` in a fresh
-empty folder with limits on memory, CPU time, file size and processes, imports the student's
-module there next to trusted probe functions, and asks it to run one probe at a time. What
-comes back is plain JSON data, so an object with a rigged `__eq__` has nothing to rig; the
-timings are taken here, so patching `time` in the child changes nothing; and a call that does
-not return in time is a hang: the child's threads are dumped, the whole process group is
-killed, and the test fails with the stacks instead of freezing the suite.
+The hidden suites never import a student's module. A `Sandbox` copies the student's module
+file alone into a private folder and starts `python -I` on the trusted runtime, staged once per
+grading process into a read-only folder (the child script, the harness modules it needs, the
+probes). The kit, the reference solutions, the hidden tests and the rest of the submission are
+not on the child's path, and on Linux Landlock keeps the child from reading them at all (see
+confine.py for every protection, and `protections_in_force()` for which hold here).
+
+The child imports the student's module next to trusted probe functions and runs one probe at a
+time. What comes back is plain JSON data signed with a key only the trusted code holds, so an
+object with a rigged `__eq__` has nothing to rig and a line written by student code is caught as
+a forgery; the timings are taken here, so patching `time` in the child changes nothing; a call
+that does not return in time is a hang: the child's threads are dumped, every process of the
+sandbox is killed, and the test fails with the stacks instead of freezing the suite. close()
+returns only once every process the submission started is gone.
 """
 
 from __future__ import annotations
 
+import ast
+import atexit
+import hashlib
+import hmac
 import json
 import os
 import queue
+import secrets
 import shutil
 import signal
 import subprocess
@@ -21,18 +33,30 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
+from grader.harness import audit, confine, preempt
+from grader.harness.integrity import TAMPERED, Finding
 from grader.harness.timing import cpu_clock_of
-from grader.manifest import KIT_ROOT
 
-CHILD_SCRIPT = Path(__file__).with_name("child.py")
+_HARNESS = Path(__file__).resolve().parent
+_PACKAGE_ROOT = _HARNESS.parent.parent  # the folder that holds the grader package
+# The child script and every grader module it imports, found by reading their imports.
+_RUNTIME_ENTRY = ("grader/harness/child.py", "grader/harness/preempt.py", "grader/harness/audit.py",
+                  "grader/harness/confine.py")
 
 # Seconds the child gets to write its thread dump after a call's deadline before it is killed.
 _DUMP_GRACE = 1.5
 _STARTUP_TIMEOUT = 30.0
+# Seconds close() waits for the supervisor to kill and reap the sandbox's processes.
+_CLEANUP_TIMEOUT = 10.0
+# Environment variables the child keeps; the rest (tokens, proxies, PYTHON*) stays here.
+_STAGING = threading.Lock()  # sandboxes may start from several threads
+_KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT", "WINDIR", "COMSPEC", "PATHEXT")
 
 
 @dataclass(frozen=True)
@@ -42,7 +66,7 @@ class Limits:
     memory_bytes: int = 8 << 30  # address space: generous, since every thread reserves a stack
     cpu_seconds: int = 600
     file_bytes: int = 64 << 20
-    processes: int = 256  # on top of what the user already runs
+    processes: int = 256  # threads and processes, on top of what the user already runs
 
 
 class SubmissionFailure(Exception):
@@ -74,13 +98,12 @@ class StudentProcessDied(SubmissionFailure):
     pass
 
 
-def _clean_environment() -> dict[str, str]:
-    """The parent's environment without proxies (loopback traffic must stay local)."""
-    return {
-        name: value
-        for name, value in os.environ.items()
-        if not name.lower().endswith("_proxy") and not name.startswith("PYTHON")
-    }
+class ForgedReply(SubmissionFailure):
+    """A reply the trusted code did not write: the submission wrote into the grader's channel."""
+
+
+class RaceCheckNotWatching(SubmissionFailure):
+    """The forced-interleavings instrumentation did not run as asked during a call."""
 
 
 class Sandbox:
@@ -94,6 +117,7 @@ class Sandbox:
         start_method: str | None = None,
         timeout: float = 10.0,
         limits: Limits = Limits(),
+        allowed_ports: Collection[int] = (),
     ) -> None:
         self.module_file = Path(module_file)
         self.module = self.module_file.stem
@@ -101,12 +125,21 @@ class Sandbox:
         self.start_method = start_method
         self.timeout = timeout
         self.limits = limits
-        self._process: subprocess.Popen[str] | None = None
-        self._replies: queue.Queue[str | None] = queue.Queue()
-        self._workdir = Path(tempfile.mkdtemp(prefix="sandbox-"))
+        self.allowed_ports = tuple(allowed_ports)
+        self._process: subprocess.Popen[bytes] | None = None
+        self._replies: queue.Queue[bytes | None] = queue.Queue()
+        self._findings: list[Finding] = []
+        self._key = b""
+        self._next_id = 0
+        self._worker_pid: int | None = None
+        self._control: int | None = None
+        self._cgroup: confine.PidsCgroup | None = None
+        self._box: Path | None = None
+        self._probes_dir: Path | None = None
         handle, log_name = tempfile.mkstemp(prefix="sandbox-", suffix=".log")
         os.close(handle)
         self._log_path = Path(log_name)
+        self._log: IO[str] | None = None
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -117,11 +150,43 @@ class Sandbox:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    @property
+    def findings(self) -> list[Finding]:
+        """What the calls so far revealed about the submission's conduct (kept after close())."""
+        return list(dict.fromkeys(self._findings))
+
     def start(self) -> None:
         if not self.module_file.is_file():
             raise SubmissionFailure(f"missing file: {self.module_file} (expected your solution there)")
+        runtime = _runtime_stage()
+        self._probes_dir = _stage_probes(runtime, self.probes_file)
+        box = self._box = Path(tempfile.mkdtemp(prefix="sandbox-"))
+        code, scratch = box / "code", box / "scratch"
+        for folder in (code, scratch / "work", scratch / "tmp"):
+            folder.mkdir(parents=True)
+        shutil.copyfile(self.module_file, code / self.module_file.name)
+        privileges = confine.privilege_plan([*confine.python_installation(), str(runtime)])
+        _share_box(box, privileges)
+        if privileges == "capabilities":  # uid 0 ignores RLIMIT_NPROC: a pids cgroup limits it
+            self._cgroup = confine.PidsCgroup.create(box.name, self.limits.processes)
+        self._key = secrets.token_bytes(32)
+        self._next_id = 1
         self._log = open(self._log_path, "w+", encoding="utf-8", errors="replace")
         popen_options: dict[str, Any] = {}
+        setup: dict[str, Any] = {
+            "key": self._key.hex(),
+            "module": self.module,
+            "module_dir": str(code),
+            "probes_dir": str(self._probes_dir),
+            "runtime_dir": str(runtime),
+            "scratch_dir": str(scratch),
+            "start_method": self.start_method,
+            "limits": asdict(self.limits),
+            "allowed_ports": list(self.allowed_ports),
+            "privileges": privileges,
+            "cgroup_procs": self._cgroup.procs_file if self._cgroup else None,
+            "control_fd": None,
+        }
         if os.name == "posix":
             # A process group of its own, to kill at the end with every worker it started; not
             # a session of its own, since Linux schedules each session as one group ("autogroup"):
@@ -130,42 +195,36 @@ class Sandbox:
                 popen_options["process_group"] = 0
             else:
                 popen_options["preexec_fn"] = os.setpgrp
+            # The supervisor watches this pipe: its end of file (close(), or this process dying)
+            # is the signal to kill every process of the sandbox.
+            control_read, self._control = os.pipe()
+            popen_options["pass_fds"] = (control_read,)
+            setup["control_fd"] = control_read
         else:
             popen_options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-        self._process = subprocess.Popen(
-            [sys.executable, "-I", str(CHILD_SCRIPT)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            cwd=self._workdir,
-            env=_clean_environment(),
-            text=True,
-            encoding="utf-8",
-            **popen_options,
-        )
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-I", str(runtime / "grader" / "harness" / "child.py")],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._log,
+                cwd=scratch / "work",
+                env=_child_environment(scratch),
+                **popen_options,
+            )
+        finally:
+            if setup["control_fd"] is not None:
+                os.close(setup["control_fd"])
         self._replies = queue.Queue()  # a fresh one: a killed child's end-of-file must not leak
         threading.Thread(target=_read_lines, args=(self._process.stdout, self._replies), daemon=True).start()
-        self._send({
-            "module": self.module,
-            "module_dir": str(self.module_file.parent.resolve()),
-            "probes_dir": str(self.probes_file.parent.resolve()),
-            "kit_root": str(KIT_ROOT),
-            "start_method": self.start_method,
-            "limits": asdict(self.limits),
-        })
-        reply = self._receive(_STARTUP_TIMEOUT, f"importing {self.module}.py")
+        self._send(setup)
+        reply = self._receive(_STARTUP_TIMEOUT, f"importing {self.module}.py", 0)
         if not reply["ok"]:
             raise self._error(reply["error"], during=f"importing {self.module}.py")
+        self._worker_pid = reply["pid"]
 
     def close(self) -> None:
-        if self._process is not None and self._process.stdin is not None:
-            try:
-                self._process.stdin.close()  # end of requests: the child returns from main()
-                self._process.wait(timeout=2)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
-        self._kill()
-        shutil.rmtree(self._workdir, ignore_errors=True)
+        self._stop()
         try:
             self._log_path.unlink()
         except OSError:
@@ -186,10 +245,21 @@ class Sandbox:
         if self._process is None:
             self.start()
         limit = self.timeout if timeout is None else timeout
+        number, self._next_id = self._next_id, self._next_id + 1
         started = time.perf_counter()
-        self._send({"probe": probe, "kwargs": kwargs, "timeout": limit})
-        reply = self._receive(limit + _DUMP_GRACE, probe)
+        self._send({"id": number, "probe": probe, "kwargs": kwargs, "timeout": limit})
+        reply = self._receive(limit + _DUMP_GRACE, probe, number)
         elapsed = time.perf_counter() - started
+        self._send({"id": number, "confirm": True})
+        self._receive(_STARTUP_TIMEOUT, probe, number, confirmation=True)
+        problems = preempt.instrumentation_problems(
+            reply.get("tracer", []),
+            expected_blocks=preempt.expected_blocks(kwargs) if reply["ok"] else 0,
+            expected_caller=str(self._probes_dir / "probes.py") if self._probes_dir else None,
+        )
+        if problems:
+            self._findings.extend(Finding(TAMPERED, f"during {probe}: {problem}") for problem in problems)
+            raise RaceCheckNotWatching("the race check could not watch your code: " + "; ".join(problems))
         if not reply["ok"]:
             raise self._error(reply["error"], during=probe)
         return reply["value"], elapsed
@@ -202,47 +272,82 @@ class Sandbox:
         wall-clock seconds."""
         if self._process is None:
             self.start()
-        assert self._process is not None
-        clock = cpu_clock_of(self._process.pid)
+        assert self._worker_pid is not None
+        clock = cpu_clock_of(self._worker_pid)
         before = clock() if clock else 0.0
         value, seconds = self.timed_call(probe, timeout=timeout, **kwargs)
         return value, (clock() - before) if clock else seconds
 
     def output(self) -> str:
         """What the child printed so far (student prints, warnings, thread dumps)."""
-        return self._log_path.read_text(encoding="utf-8", errors="replace")
+        return self._for_student(self._log_path.read_text(encoding="utf-8", errors="replace"))
 
     # -- internals --------------------------------------------------------------------------
 
     def _send(self, message: dict[str, Any]) -> None:
         assert self._process is not None and self._process.stdin is not None
         try:
-            self._process.stdin.write(json.dumps(message) + "\n")
+            self._process.stdin.write(json.dumps(message).encode() + b"\n")
             self._process.stdin.flush()
         except OSError:
             pass  # the child is gone; _receive reports how it ended
 
-    def _receive(self, timeout: float, during: str) -> dict[str, Any]:
+    def _receive(self, timeout: float, during: str, number: int, confirmation: bool = False) -> dict[str, Any]:
         try:
             line = self._replies.get(timeout=timeout)
         except queue.Empty:
             stacks = self._thread_dump()
-            self._kill()
+            self._stop()
             raise StudentCodeHung(
                 f"{during} did not finish within {timeout - _DUMP_GRACE:.1f} s: deadlock, a thread"
                 f" that never ends, or an endless loop. Where each thread was stuck:\n{stacks}"
             ) from None
         if line is None:
             code = self._process.wait() if self._process else None
-            self._kill()
-            raise StudentProcessDied(
-                f"the process running {self.module}.py ended (exit code {code}) during {during}:"
-                " do not call sys.exit(), os._exit() or exit the interpreter from your code."
-                + self._log_tail()
-            )
-        return json.loads(line)
+            self._stop()
+            raise self._died(during, code)
+        message = self._verified(line)
+        if message is None:
+            self._findings.append(Finding(TAMPERED, f"during {during}: a reply was not written by the grader's"
+                                                     " code (forged on its channel)"))
+            self._stop()
+            raise ForgedReply(f"during {during}, {self.module}.py wrote a fake answer into the grader's channel;"
+                              " the call counts as failed")
+        if "exited" in message:
+            self._stop()
+            raise self._died(during, message["exited"])
+        self._findings.extend(audit.findings_from(message.get("audit", [])))
+        expected = {"id", "confirmed"} if confirmation else {"id", "ok"}
+        if message.get("id") != number or not expected <= message.keys():
+            self._findings.append(Finding(TAMPERED, f"during {during}: a reply of the grader's code was replayed"
+                                                     " or sent out of turn"))
+            self._stop()
+            raise ForgedReply(f"during {during}, {self.module}.py made the grader's code answer out of turn;"
+                              " the call counts as failed")
+        return message
 
-    def _error(self, error: dict[str, str], during: str) -> SubmissionFailure:
+    def _verified(self, line: bytes) -> dict[str, Any] | None:
+        """The reply if its tag proves the trusted code wrote it, else None."""
+        tag, _, payload = line.rstrip(b"\n").partition(b" ")
+        expected = hmac.new(self._key, payload, hashlib.sha256).hexdigest().encode()
+        if not hmac.compare_digest(tag, expected):
+            return None
+        try:
+            message = json.loads(payload)
+        except ValueError:
+            return None
+        return message if isinstance(message, dict) else None
+
+    def _died(self, during: str, code: int | None) -> StudentProcessDied:
+        return StudentProcessDied(
+            f"the process running {self.module}.py ended (exit code {code}) during {during}:"
+            " do not call sys.exit(), os._exit() or exit the interpreter from your code."
+            + self._log_tail()
+        )
+
+    def _error(self, error: dict[str, str], during: str) -> Exception:
+        if error["type"] == "HarnessError":
+            return RuntimeError(f"the sandbox could not be set up: {error['message']}")
         if error["type"] == "NotImplementedError":
             return NotImplementedYet(self.module, error)
         if error["type"] == "SystemExit":
@@ -250,42 +355,177 @@ class Sandbox:
         return StudentCodeError(self.module, error)
 
     def _thread_dump(self) -> str:
-        self._log.flush()
+        if self._log is not None:
+            self._log.flush()
         text = self.output()
         start = text.rfind("Timeout (")
         if start < 0:
             return "(no thread dump: the process did not answer)"
-        return _simplify_dump(text[start:], [CHILD_SCRIPT.parent, self.probes_file.parent])
+        hidden = [str(folder) for folder in (_runtime_stage(), self._probes_dir) if folder is not None]
+        return "\n".join(line for line in text[start:].splitlines() if not any(h in line for h in hidden))
+
+    def _for_student(self, text: str) -> str:
+        """`text` with the grading machine's folders taken out of the paths it names."""
+        if self._box is not None:
+            text = text.replace(str(self._box / "code") + os.sep, "")
+        for library in preempt.library_locations():
+            text = text.replace(library, "")
+        return text
 
     def _log_tail(self, characters: int = 2000) -> str:
         text = self.output().strip()
         return f"\nIt printed:\n{text[-characters:]}" if text else ""
 
-    def _kill(self) -> None:
-        """Kill the child with every process it started (pool workers included)."""
+    def _stop(self) -> None:
+        """Kill the child with every process it started, wait until they are gone, and remove
+        the sandbox's folder."""
         process, self._process = self._process, None
-        if process is None:
-            return
-        if os.name == "posix":
+        if process is not None:
+            if self._control is not None:
+                os.close(self._control)  # the supervisor kills and reaps every descendant, then exits
+                self._control = None
             try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
+                process.wait(timeout=_CLEANUP_TIMEOUT)
+            except subprocess.TimeoutExpired:
                 pass
-        else:
-            subprocess.run(["taskkill", "/F", "/T", "/PID", str(process.pid)], capture_output=True)
-        process.kill()
-        process.wait()
-        self._log.close()
+            if self._cgroup is not None:
+                self._cgroup.kill_all()
+            _kill_group(process)
+            process.kill()
+            process.wait()
+            for stream in (process.stdin, process.stdout):
+                if stream is not None:
+                    try:
+                        stream.close()
+                    except OSError:
+                        pass
+        if self._cgroup is not None:
+            self._cgroup.remove()
+            self._cgroup = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        if self._box is not None:
+            shutil.rmtree(self._box, ignore_errors=True)
+            self._box = None
 
 
-def _read_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill whatever is left of the sandbox's process group (the fallback where no supervisor
+    could reap, e.g. off Linux)."""
+    if os.name == "posix":
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    else:
+        subprocess.run(["taskkill", "/F", "/T", "/PID", str(process.pid)], capture_output=True)
+
+
+def _child_environment(scratch: Path) -> dict[str, str]:
+    """A few harmless variables of ours (no tokens, proxies or PYTHON* settings), with a private
+    temporary folder (process pools put their sockets there) and home."""
+    environment = {name: value for name, value in os.environ.items() if name.upper() in _KEPT_ENVIRONMENT}
+    temporary = str(scratch / "tmp")
+    environment.update(TMPDIR=temporary, TEMP=temporary, TMP=temporary, HOME=str(scratch / "work"))
+    return environment
+
+
+def _share_box(box: Path, privileges: str) -> None:
+    """Let the unprivileged user the child becomes read its code and write its scratch folder."""
+    if privileges != "drop":
+        return
+    ids = confine.unprivileged_ids()
+    assert ids is not None
+    box.chmod(0o755)
+    for folder, _, files in os.walk(box / "scratch"):
+        os.chown(folder, *ids)
+        for name in files:
+            os.chown(os.path.join(folder, name), *ids)
+    for path in (box / "code").rglob("*"):
+        path.chmod(0o644 if path.is_file() else 0o755)
+    (box / "code").chmod(0o755)
+
+
+def _read_lines(stream: IO[bytes], lines: queue.Queue[bytes | None]) -> None:
     for line in stream:
         lines.put(line)
     lines.put(None)
 
 
-def _simplify_dump(dump: str, hidden: list[Path]) -> str:
-    """Keep the thread headers and the student's and standard library's frames; drop the
-    harness's and the probes' frames, which only say 'waiting for work' or 'calling you'."""
-    markers = [str(folder.resolve()) for folder in hidden]
-    return "\n".join(line for line in dump.splitlines() if not any(m in line for m in markers))
+# -- the staged runtime ---------------------------------------------------------------------------
+
+def runtime_files() -> list[str]:
+    """The grader package's files the child needs, relative to the folder holding the package:
+    the child script, the modules it and its imports import from `grader`, and the packages'
+    __init__ files."""
+    wanted, seen = list(_RUNTIME_ENTRY), set()
+    while wanted:
+        relative = wanted.pop()
+        if relative in seen:
+            continue
+        seen.add(relative)
+        for module in _grader_imports(_PACKAGE_ROOT / relative):
+            parts = module.split(".")
+            for depth in range(1, len(parts) + 1):
+                package = Path(*parts[:depth])
+                if (_PACKAGE_ROOT / package).is_dir():
+                    wanted.append(str(package / "__init__.py"))
+                elif (_PACKAGE_ROOT / package.with_suffix(".py")).is_file():
+                    wanted.append(str(package.with_suffix(".py")))
+    return sorted(seen)
+
+
+def _grader_imports(path: Path) -> set[str]:
+    """Modules of the grader package that `path` imports (at any depth of its code)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.split(".")[0] == "grader")
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
+                and node.module.split(".")[0] == "grader":
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {"grader", *found}
+
+
+@lru_cache(maxsize=1)
+def _runtime_stage() -> Path:
+    """A read-only copy of the trusted runtime, made once per grading process."""
+    stage = Path(tempfile.mkdtemp(prefix="kit-runtime-"))
+    atexit.register(_remove_stage, stage)
+    for relative in runtime_files():
+        target = stage / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_PACKAGE_ROOT / relative, target)
+    _make_read_only(stage / "grader")
+    stage.chmod(0o555)
+    return stage
+
+
+def _stage_probes(stage: Path, probes_file: Path) -> Path:
+    """A read-only folder holding a copy of `probes_file` alone, named after its content."""
+    content = probes_file.read_bytes()
+    folder = stage / f"probes-{hashlib.sha256(content).hexdigest()[:16]}"
+    with _STAGING:
+        if not folder.is_dir():
+            stage.chmod(0o755)
+            try:
+                folder.mkdir()
+                (folder / "probes.py").write_bytes(content)
+                _make_read_only(folder)
+            finally:
+                stage.chmod(0o555)
+    return folder
+
+
+def _make_read_only(folder: Path) -> None:
+    for path in sorted(folder.rglob("*"), reverse=True):
+        path.chmod(0o444 if path.is_file() else 0o555)
+    folder.chmod(0o555)
+
+
+def _remove_stage(stage: Path) -> None:
+    for folder, folders, _ in os.walk(stage):
+        os.chmod(folder, 0o755)
+    shutil.rmtree(stage, ignore_errors=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -157,6 +158,24 @@ def test_client_that_gave_up_causes_no_noise(
 def test_refused_url_refuses_the_connection(server: LoopbackServer) -> None:
     with pytest.raises(httpx.ConnectError):
         httpx.get(server.refused_url(), timeout=5)
+
+
+def test_ports_list_the_server_and_every_refused_port(server: LoopbackServer) -> None:
+    refused_ports = {int(server.refused_url().split(":")[2].split("/")[0]) for _ in range(10)}
+    server_port = int(server.base_url.rsplit(":", 1)[1])
+    assert server.ports[0] == server_port
+    assert set(server.ports[1:]) == refused_ports and server_port not in refused_ports
+
+
+def test_refused_ports_stay_reserved_until_stop() -> None:
+    with LoopbackServer() as running:
+        reserved = running.ports[1:]
+        for port in reserved:
+            with socket.socket() as other, pytest.raises(OSError):
+                other.bind(("127.0.0.1", port))
+    for port in reserved:  # released: another program may use them again
+        with socket.socket() as other:
+            other.bind(("127.0.0.1", port))
 
 
 def test_peak_counts_simultaneous_requests(server: LoopbackServer) -> None:

@@ -1,0 +1,464 @@
+"""Confinement of the sandbox's child: what the student's process may touch, and what says so.
+
+The child applies these before it imports the student's module (see child.py), in this order:
+hard resource limits, a pids cgroup (the process limit that binds root too), the drop of root's
+privileges, then Landlock (Linux 5.13+), which leaves the process
+
+* reading (and executing) only the Python installation, the system's shared libraries, the
+  staged trusted runtime, the probes and its own copy of the student's module;
+* writing only in its scratch folder and /dev/shm (where multiprocessing keeps semaphores);
+* connecting over TCP only to the given loopback ports, binding none (ABI 4+);
+* signalling, and connecting to abstract unix sockets of, nothing outside its own processes
+  (ABI 6+): `os.kill(os.getppid(), SIGKILL)` fails.
+
+Root: where the unprivileged user can read the Python installation and the sandbox's folders,
+the child becomes that user; otherwise it stays uid 0 with every capability dropped (it then
+cannot bypass file permissions, raise hard limits or leave Landlock), and a pids cgroup caps its
+processes, since the kernel exempts uid 0 from RLIMIT_NPROC.
+
+`protections_in_force()` says, per protection, whether it holds on this machine and why not.
+Elsewhere (macOS, Windows, kernels without Landlock) grading runs without the missing pieces.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import sys
+import sysconfig
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+IN_FORCE = "in force"
+UNPRIVILEGED_USER = "nobody"
+
+# Landlock ABI versions that brought what the sandbox uses (kernel documentation).
+_NETWORK_ABI = 4
+_SCOPE_ABI = 6
+# Shared libraries the interpreter and its extension modules load; read only.
+_SYSTEM_LIBRARIES = ("/lib", "/lib64", "/lib32", "/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/local/lib",
+                     "/etc/ld.so.cache")
+# Devices Python and multiprocessing open: /dev/shm holds POSIX semaphores (write).
+_DEVICES_READ_WRITE = ("/dev/null",)
+_DEVICES_READ = ("/dev/urandom",)
+_SHARED_MEMORY = "/dev/shm"
+
+_CGROUP_NAME_PREFIX = "concurrency-kit-"
+
+
+# -- Landlock -------------------------------------------------------------------------------------
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version; 0 where there is none (not Linux, old or disabled)."""
+    if not sys.platform.startswith("linux"):
+        return 0
+    try:
+        import landlockpy
+    except ImportError:
+        return 0
+    try:
+        return landlockpy.abi_version()
+    except OSError:
+        return 0
+
+
+@dataclass(frozen=True)
+class Grants:
+    """What the confined child may reach: files and folders to read, folders to write in, ports."""
+
+    read: tuple[str, ...]
+    write: tuple[str, ...]
+    ports: tuple[int, ...]
+
+
+def python_installation() -> list[str]:
+    """Folders of the running Python: its prefixes (a venv's own folder, not what holds it),
+    the standard library and site-packages, and the interpreter binary's folder."""
+    folders = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+               os.path.dirname(os.path.realpath(sys.executable))}
+    folders.update(sysconfig.get_paths().values())
+    return sorted(folder for folder in folders if folder and os.path.exists(folder))
+
+
+def system_libraries() -> list[str]:
+    return [path for path in _SYSTEM_LIBRARIES if os.path.exists(path)]
+
+
+def child_grants(trusted: Iterable[str], scratch: str, ports: Collection[int]) -> Grants:
+    """The grants of a sandbox's child: `trusted` (runtime, probes, module copy) read only,
+    `scratch` writable."""
+    read = [*python_installation(), *system_libraries(), *trusted,
+            *(device for device in _DEVICES_READ if os.path.exists(device))]
+    write = [scratch, *(device for device in _DEVICES_READ_WRITE if os.path.exists(device))]
+    if os.path.isdir(_SHARED_MEMORY):
+        write.append(_SHARED_MEMORY)
+    return Grants(tuple(read), tuple(write), tuple(sorted(set(ports))))
+
+
+def apply_landlock(grants: Grants) -> str:
+    """Confine this process and its future children; return what is in force, or why not.
+
+    Must run while the process has a single thread: without the TSYNC flag (ABI 8) Landlock
+    confines the calling thread only.
+    """
+    abi = landlock_abi()
+    if abi == 0:
+        return _landlock_missing()
+    from landlockpy import AccessFS, AccessNet, Ruleset, Scope, fs_for_abi
+
+    all_fs = fs_for_abi(abi)
+    read = AccessFS.READ_FILE | AccessFS.READ_DIR | AccessFS.EXECUTE
+    write = all_fs & ~AccessFS.EXECUTE
+    file_rights = AccessFS.EXECUTE | AccessFS.WRITE_FILE | AccessFS.READ_FILE | AccessFS.TRUNCATE | AccessFS.IOCTL_DEV
+    handled_net = AccessNet.BIND_TCP | AccessNet.CONNECT_TCP if abi >= _NETWORK_ABI else AccessNet.NONE
+    scoped = Scope.SIGNAL | Scope.ABSTRACT_UNIX_SOCKET if abi >= _SCOPE_ABI else Scope.NONE
+    with Ruleset(handled_fs=all_fs, handled_net=handled_net, scoped=scoped) as ruleset:
+        for rights, paths in ((read, grants.read), (write, grants.write)):
+            for path in paths:
+                # A rule on a file may only carry the rights that apply to files.
+                ruleset.allow_path(path, rights if os.path.isdir(path) else rights & file_rights)
+        for port in grants.ports:
+            ruleset.allow_port(port, AccessNet.CONNECT_TCP)
+        ruleset.restrict()
+    return _landlock_status(abi)
+
+
+def _landlock_missing() -> str:
+    if not sys.platform.startswith("linux"):
+        return f"not in force: Landlock is a Linux feature, this is {sys.platform}"
+    try:
+        import landlockpy  # noqa: F401
+    except ImportError:
+        return "not in force: the landlockpy package is not installed (pip install landlockpy)"
+    return "not in force: this kernel has no Landlock (Linux 5.13+ with Landlock enabled at boot)"
+
+
+def _landlock_status(abi: int) -> str:
+    if abi == 0:
+        return _landlock_missing()
+    missing = []
+    if abi < _NETWORK_ABI:
+        missing.append(f"TCP connections are not limited (needs ABI {_NETWORK_ABI})")
+    if abi < _SCOPE_ABI:
+        missing.append(f"signals to the grader are not blocked (needs ABI {_SCOPE_ABI})")
+    if missing:
+        return f"partly in force (Landlock ABI {abi}): files confined; " + "; ".join(missing)
+    return f"{IN_FORCE} (Landlock ABI {abi}: files, TCP ports, signals)"
+
+
+# -- resource limits ------------------------------------------------------------------------------
+
+_RLIMIT_NAMES = {
+    "memory_bytes": "RLIMIT_AS",
+    "cpu_seconds": "RLIMIT_CPU",
+    "file_bytes": "RLIMIT_FSIZE",
+    "processes": "RLIMIT_NPROC",
+}
+
+
+def set_hard_limits(limits: dict[str, int], tasks_running: int | None) -> None:
+    """Set each limit as soft and hard limit, so the process cannot raise it again.
+
+    RLIMIT_NPROC counts every task of the user, so it is set to `processes` on top of the
+    `tasks_running` (skipped where that count is unknown).
+    """
+    try:
+        import resource
+    except ImportError:  # Windows: the parent's wall-clock timeout is the only limit
+        return
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    for key, name in _RLIMIT_NAMES.items():
+        limit = getattr(resource, name, None)
+        if limit is None or key not in limits:
+            continue
+        wanted = limits[key]
+        if key == "processes":
+            if tasks_running is None:
+                continue
+            wanted += tasks_running
+        _soft, hard = resource.getrlimit(limit)
+        if hard != resource.RLIM_INFINITY:
+            wanted = min(wanted, hard)
+        try:
+            resource.setrlimit(limit, (wanted, wanted))
+        except (ValueError, OSError):  # some platforms (macOS) refuse a few of them
+            pass
+
+
+def tasks_of_user(uid: int) -> int | None:
+    """Threads and processes of `uid` (they count towards RLIMIT_NPROC); None without /proc."""
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return None
+    count = 0
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{entry}").st_uid == uid:
+                count += len(os.listdir(f"/proc/{entry}/task"))
+        except OSError:
+            continue
+    return count
+
+
+# -- privileges -----------------------------------------------------------------------------------
+
+def unprivileged_ids() -> tuple[int, int] | None:
+    """uid and gid of the unprivileged user the child becomes, or None where there is none."""
+    try:
+        import pwd
+    except ImportError:
+        return None
+    try:
+        entry = pwd.getpwnam(UNPRIVILEGED_USER)
+    except KeyError:
+        return None
+    return entry.pw_uid, entry.pw_gid
+
+
+def readable_by(uid: int, gid: int, path: str) -> bool:
+    """Whether `uid`/`gid` (no supplementary groups, no capabilities) can reach and read `path`:
+    every folder on the way searchable, the path itself readable (and searchable if a folder)."""
+    target = Path(os.path.realpath(path))
+    for folder in reversed(target.parents):
+        if not _permits(uid, gid, folder, stat.S_IXUSR):
+            return False
+    needed = stat.S_IRUSR | (stat.S_IXUSR if target.is_dir() else 0)
+    return _permits(uid, gid, target, needed)
+
+
+def _permits(uid: int, gid: int, path: Path, user_bits: int) -> bool:
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    shift = 0 if info.st_uid == uid else 3 if info.st_gid == gid else 6
+    wanted = user_bits >> shift
+    return info.st_mode & wanted == wanted
+
+
+def privilege_plan(needed: Iterable[str]) -> str:
+    """"drop" (become the unprivileged user), "capabilities" (stay uid 0, drop every capability)
+    or "none" (not root, or not POSIX)."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return "none"
+    ids = unprivileged_ids()
+    if ids is not None and all(readable_by(*ids, path) for path in needed):
+        return "drop"
+    return "capabilities" if sys.platform.startswith("linux") else "none"
+
+
+def drop_privileges(plan: str) -> None:
+    """Carry out `privilege_plan`'s answer for this process (and its future children)."""
+    if plan == "drop":
+        ids = unprivileged_ids()
+        assert ids is not None
+        uid, gid = ids
+        os.setgroups([])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)
+    elif plan == "capabilities":
+        _drop_all_capabilities()
+
+
+def _drop_all_capabilities() -> None:
+    """Empty the bounding set (no exec can bring a capability back) and the current sets."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_capbset_drop = 24
+    last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
+    for capability in range(last + 1):
+        if libc.prctl(pr_capbset_drop, capability, 0, 0, 0) != 0 and ctypes.get_errno() != errno.EINVAL:
+            raise OSError(ctypes.get_errno(), "could not drop a capability from the bounding set")
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    linux_capability_version_3 = 0x20080522
+    header, data = Header(linux_capability_version_3, 0), (Data * 2)()
+    if libc.capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "could not drop the capabilities")
+
+
+# -- pids cgroup ----------------------------------------------------------------------------------
+
+def _pids_hierarchy() -> str | None:
+    """A writable cgroup folder under which a child cgroup gets a pids.max: cgroup v2 with the
+    pids controller enabled at its root, else the v1 pids hierarchy."""
+    try:
+        mounts = Path("/proc/self/mounts").read_text().splitlines()
+    except OSError:
+        return None
+    v2, v1 = None, None
+    for line in mounts:
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        kind, target, options = fields[2], fields[1], fields[3].split(",")
+        if kind == "cgroup2" and v2 is None:
+            v2 = target
+        elif kind == "cgroup" and "pids" in options and v1 is None:
+            v1 = target
+    if v2 is not None:
+        try:
+            if "pids" in Path(v2, "cgroup.subtree_control").read_text().split():
+                return v2
+        except OSError:
+            pass
+    return v1
+
+
+class PidsCgroup:
+    """A cgroup of its own for one sandbox's processes: caps how many there are (root too)
+    and lists them all, whatever session or process group they moved to."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def create(cls, name: str, max_tasks: int) -> PidsCgroup | None:
+        """A new cgroup limited to `max_tasks` threads and processes; None where this process
+        may not make one (not root, no pids controller)."""
+        hierarchy = _pids_hierarchy()
+        if hierarchy is None:
+            return None
+        path = Path(hierarchy, _CGROUP_NAME_PREFIX + name)
+        try:
+            path.mkdir()
+            (path / "pids.max").write_text(f"{max_tasks}\n")
+        except OSError:
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+            return None
+        return cls(path)
+
+    @property
+    def procs_file(self) -> str:
+        return str(self.path / "cgroup.procs")
+
+    def pids(self) -> list[int]:
+        try:
+            return [int(pid) for pid in Path(self.procs_file).read_text().split()]
+        except (OSError, ValueError):
+            return []
+
+    def kill_all(self) -> None:
+        """SIGKILL every process in the cgroup until none is left (new ones cannot appear faster
+        than they are killed: the cgroup's limit bounds them)."""
+        import signal
+
+        while pids := self.pids():
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            os.sched_yield()
+
+    def remove(self) -> None:
+        for _ in range(100):  # a killed process leaves the cgroup a moment after it died
+            try:
+                self.path.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                self.kill_all()
+                os.sched_yield()
+
+
+def join_cgroup(procs_file: str) -> None:
+    Path(procs_file).write_text(f"{os.getpid()}\n")
+
+
+# -- process cleanup ------------------------------------------------------------------------------
+
+def become_subreaper() -> bool:
+    """Make this process the reaper of every orphaned descendant (Linux 3.4+): a double-forked
+    setsid() daemon becomes its child instead of init's, so it can be found and killed."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    pr_set_child_subreaper = 36
+    return ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0) == 0
+
+
+def own_children() -> list[int] | None:
+    """This process's children (Linux /proc); None where the kernel does not list them."""
+    pid = os.getpid()
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return None
+
+
+# -- the report -----------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def protections_in_force() -> dict[str, str]:
+    """Per protection, "in force" or why it is not, for the terminal header and the report."""
+    linux = sys.platform.startswith("linux")
+    posix = os.name == "posix"
+    abi = landlock_abi()
+    root = posix and os.geteuid() == 0
+    protections = {
+        "landlock": _landlock_status(abi),
+        "resource limits": f"{IN_FORCE} (hard limits: memory, CPU time, file size, processes)" if posix
+        else "not in force: Windows has no resource limits; only the time limit applies",
+        "privilege drop": _privilege_drop_status(root),
+        "process limit": _process_limit_status(root),
+        "process cleanup": _cleanup_status(linux, abi),
+        "signed replies": f"{IN_FORCE} (HMAC-SHA256 with a key only the trusted code receives)"
+        if abi >= _SCOPE_ABI else "partly in force: replies are signed, but without Landlock's"
+        " isolation a submission could read the key from another process's memory",
+    }
+    return protections
+
+
+def _privilege_drop_status(root: bool) -> str:
+    if not root:
+        return "not needed: the grader does not run as root"
+    plan = privilege_plan(python_installation())
+    if plan == "drop":
+        return f"{IN_FORCE} (the child runs as the unprivileged user {UNPRIVILEGED_USER!r})"
+    if plan == "capabilities":
+        return (f"partly in force: the Python installation is not readable by {UNPRIVILEGED_USER!r}, so the"
+                " child stays uid 0 with every capability dropped")
+    return "not in force: running as root and no unprivileged user to become"
+
+
+def _process_limit_status(root: bool) -> str:
+    if os.name != "posix":
+        return "not in force: Windows has no process limit"
+    if not root:
+        return f"{IN_FORCE} (RLIMIT_NPROC, hard)"
+    if privilege_plan(python_installation()) == "drop":
+        return f"{IN_FORCE} (RLIMIT_NPROC of the unprivileged user, hard)"
+    probe = PidsCgroup.create(f"probe-{os.getpid()}", 1)
+    if probe is None:
+        return "not in force: the child runs as uid 0, which RLIMIT_NPROC does not bind, and no pids cgroup can be made"
+    probe.remove()
+    return f"{IN_FORCE} (a pids cgroup per sandbox)"
+
+
+def _cleanup_status(linux: bool, abi: int) -> str:
+    if not linux:
+        return ("partly in force: the sandbox's process group is killed; a process that left it"
+                " (setsid) survives on this OS")
+    if abi < _SCOPE_ABI:
+        return ("partly in force: a supervisor reaps and kills every descendant, but without Landlock"
+                " scoping a submission could kill the supervisor first")
+    return f"{IN_FORCE} (a supervisor per sandbox is the subreaper of every process the submission starts)"

@@ -1,0 +1,412 @@
+"""The sandbox's confinement: what a submission cannot reach, and what it still can do.
+
+Every check runs real submissions in real sandboxes; the protections a machine lacks are
+skipped with the reason `protections_in_force()` gives.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.harness import confine
+from grader.harness.integrity import TAMPERED
+from grader.harness.loopback import LoopbackServer
+from grader.harness.sandbox import ForgedReply, Limits, RaceCheckNotWatching, Sandbox, StudentProcessDied
+from grader.manifest import KIT_ROOT
+
+PROBES = '''
+def call(module, name, args=()):
+    return getattr(module, name)(*args)
+
+def race_check(module, seed):
+    """A race check whose forced schedule never ran (as if switched off)."""
+    return module.answer()
+
+def in_worker():
+    global IN_WORKER
+    IN_WORKER = True
+'''
+
+LANDLOCK = confine.landlock_abi()
+needs_landlock = pytest.mark.skipif(LANDLOCK < 6, reason=f"landlock {confine.protections_in_force()['landlock']}")
+needs_linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="subreaper and /proc are Linux's")
+
+
+@pytest.fixture
+def sandbox_for(tmp_path: Path):
+    opened: list[Sandbox] = []
+
+    def make(source: str, **options) -> Sandbox:
+        (tmp_path / "student").mkdir(exist_ok=True)
+        (tmp_path / "probes").mkdir(exist_ok=True)
+        module_file = tmp_path / "student" / f"submission{len(opened)}.py"
+        module_file.write_text(textwrap.dedent(source))
+        (tmp_path / "probes" / "probes.py").write_text(PROBES)
+        box = Sandbox(module_file, tmp_path / "probes" / "probes.py", timeout=10.0, **options)
+        opened.append(box)
+        box.start()
+        return box
+
+    yield make
+    for box in opened:
+        box.close()
+
+
+READER = """
+    import os
+    def read(path):
+        try:
+            with open(path) as file:
+                return file.read()
+        except OSError as error:
+            return f"refused: {error.strerror}"
+    def write(path):
+        try:
+            with open(path, "w") as file:
+                file.write("x")
+            return "written"
+        except OSError as error:
+            return f"refused: {error.strerror}"
+"""
+
+
+@needs_landlock
+def test_files_outside_the_sandbox_cannot_be_read(sandbox_for, tmp_path):
+    secret = tmp_path / "other_submission.py"
+    secret.write_text("THE ANSWER")
+    box = sandbox_for(READER)
+    reference = KIT_ROOT / "solutions" / "01_race_condition" / "counter.py"
+    assert box.call("call", name="read", args=[str(reference)]).startswith("refused")
+    assert box.call("call", name="read", args=[str(secret)]).startswith("refused")
+    assert box.call("call", name="read", args=[str(KIT_ROOT / "grader" / "harness" / "plugin.py")]).startswith("refused")
+    assert box.call("call", name="read", args=["/proc/self/environ"]).startswith("refused")
+
+
+@needs_landlock
+def test_only_the_scratch_folder_is_writable(sandbox_for, tmp_path):
+    box = sandbox_for(READER)
+    assert box.call("call", name="write", args=["mine.txt"]) == "written"
+    assert box.call("call", name="write", args=[str(tmp_path / "escape.txt")]).startswith("refused")
+    assert not (tmp_path / "escape.txt").exists()
+    module_copy = box.call("call", name="read", args=[f"../../code/{box.module}.py"])
+    assert "def read" in module_copy  # its own module copy is readable...
+    assert box.call("call", name="write", args=[f"../../code/{box.module}.py"]).startswith("refused")  # ...not writable
+
+
+def test_the_submission_sees_its_own_module_alone(sandbox_for):
+    box = sandbox_for("""
+        import os, sys
+        def where():
+            here = os.path.dirname(os.path.abspath(__file__))
+            return {"files": os.listdir(here), "path": sys.path}
+    """)
+    seen = box.call("call", name="where")
+    assert seen["files"] == [f"{box.module}.py"]
+    assert not any(entry.startswith(str(KIT_ROOT)) and not entry.startswith(sys.prefix) for entry in seen["path"])
+
+
+CONNECTOR = """
+    import socket
+    def connect(port):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            return "connected"
+        except OSError as error:
+            return f"{type(error).__name__}: {error.strerror}"
+    def bind():
+        try:
+            socket.socket().bind(("127.0.0.1", 0))
+            return "bound"
+        except OSError as error:
+            return f"{type(error).__name__}: {error.strerror}"
+"""
+
+
+@needs_landlock
+def test_tcp_connects_only_to_the_allowed_ports(sandbox_for):
+    with socket.create_server(("127.0.0.1", 0)) as allowed, socket.create_server(("127.0.0.1", 0)) as other:
+        allowed_port, other_port = allowed.getsockname()[1], other.getsockname()[1]
+        box = sandbox_for(CONNECTOR, allowed_ports=[allowed_port])
+        assert box.call("call", name="connect", args=[allowed_port]) == "connected"
+        assert box.call("call", name="connect", args=[other_port]).startswith("PermissionError")
+        assert box.call("call", name="bind").startswith("PermissionError")
+
+
+@needs_landlock
+def test_the_loopback_servers_refused_ports_are_refused_not_forbidden(sandbox_for):
+    with LoopbackServer() as server:
+        url = server.add(body="hello")
+        box = sandbox_for("""
+            import httpx
+            def get(url):
+                try:
+                    return httpx.get(url, timeout=5).text
+                except httpx.HTTPError as error:
+                    return f"{type(error).__name__}: {error}"
+        """, allowed_ports=server.ports)
+        assert box.call("call", name="get", args=[url]) == "hello"
+        assert box.call("call", name="get", args=[server.refused_url()]).startswith("ConnectError")
+        assert "refused" in box.call("call", name="get", args=[server.refused_url()]).lower()
+
+
+@needs_landlock
+def test_the_grader_cannot_be_signalled(sandbox_for):
+    box = sandbox_for("""
+        import os, signal
+        def kill(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+                return "killed"
+            except OSError as error:
+                return type(error).__name__
+        def kill_parent():
+            return kill(os.getppid())
+    """)
+    assert box.call("call", name="kill", args=[os.getpid()]) == "PermissionError"
+    assert box.call("call", name="kill_parent") == "PermissionError"  # its supervisor
+
+
+@pytest.mark.skipif(os.name != "posix", reason="resource limits are POSIX only")
+def test_resource_limits_cannot_be_lifted(sandbox_for):
+    box = sandbox_for("""
+        import resource
+        def lift():
+            results = {}
+            for name in ("RLIMIT_AS", "RLIMIT_FSIZE", "RLIMIT_CPU"):
+                limit = getattr(resource, name)
+                soft, hard = resource.getrlimit(limit)
+                try:
+                    resource.setrlimit(limit, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+                    results[name] = "lifted"
+                except (ValueError, OSError):
+                    results[name] = "kept" if soft == hard != resource.RLIM_INFINITY else f"soft {soft} hard {hard}"
+            return results
+    """)
+    assert box.call("call", name="lift") == {"RLIMIT_AS": "kept", "RLIMIT_FSIZE": "kept", "RLIMIT_CPU": "kept"}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this OS")
+def test_a_fork_bomb_is_stopped(sandbox_for):
+    status = confine.protections_in_force()["process limit"]
+    if not status.startswith(confine.IN_FORCE):
+        pytest.skip(f"process limit {status}")
+    box = sandbox_for("""
+        import os, time
+        def bomb():
+            born = 0
+            try:
+                for _ in range(2000):
+                    if os.fork() == 0:
+                        time.sleep(60)
+                        os._exit(0)
+                    born += 1
+            except OSError as error:
+                return {"born": born, "error": type(error).__name__}
+            return {"born": born, "error": None}
+    """, limits=Limits(processes=40))
+    result = box.call("call", name="bomb")
+    assert result["error"] == "BlockingIOError" and result["born"] < 40, result
+
+
+@needs_linux
+def test_a_setsid_daemon_dies_with_the_sandbox(sandbox_for, tmp_path):
+    box = sandbox_for("""
+        import os, time
+        def summon(marker):
+            read_end, write_end = os.pipe()
+            if os.fork() == 0:
+                os.setsid()
+                if os.fork() == 0:  # the daemon: orphaned at once, in a session of its own
+                    os.write(write_end, str(os.getpid()).encode())
+                    time.sleep(1.0)
+                    os.makedirs(os.path.dirname(marker), exist_ok=True)
+                    with open(marker, "w") as file:
+                        file.write("survived")
+                    os._exit(0)
+                os._exit(0)
+            os.close(write_end)
+            return int(os.read(read_end, 32))
+    """)
+    marker = tmp_path / "daemon" / "marker"
+    daemon = box.call("call", name="summon", args=[str(marker)])
+    assert Path(f"/proc/{daemon}").exists()
+    box.close()
+    assert not Path(f"/proc/{daemon}").exists(), "the daemon outlived close()"
+    time.sleep(1.5)
+    assert not marker.exists()
+
+
+FORGER = """
+    import os, stat
+    def forge(then_exit):
+        line = b'{"id": 1, "ok": true, "value": 8000, "audit": [], "tracer": []}\\n'
+        for fd in range(3, 64):
+            try:
+                if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                    os.write(fd, b"0" * 64 + b" " + line)
+            except OSError:
+                pass
+        if then_exit:
+            os._exit(0)
+        return 1
+"""
+
+
+@pytest.mark.parametrize("then_exit", [True, False], ids=["then-exits", "then-returns"])
+def test_a_forged_reply_fails_the_call_and_is_tampering(sandbox_for, then_exit):
+    box = sandbox_for(FORGER)
+    with pytest.raises(ForgedReply, match="fake answer"):
+        box.call("call", name="forge", args=[then_exit])
+    assert any(finding.status == TAMPERED and "forged" in finding.evidence for finding in box.findings)
+
+
+def test_a_reply_made_by_the_trusted_writer_then_exiting_fails_the_call(sandbox_for):
+    box = sandbox_for("""
+        import gc, os
+        def steal():
+            for thing in gc.get_objects():
+                if callable(thing) and getattr(thing, "__qualname__", "") == "_writer.<locals>.reply":
+                    thing({"id": 1, "ok": True, "value": 8000, "audit": [], "tracer": []})
+                    os._exit(0)
+            return "not found"
+    """)
+    with pytest.raises(StudentProcessDied):  # the reply is not confirmed by the trusted loop
+        box.call("call", name="steal")
+
+
+def test_the_audit_hooks_events_become_findings(sandbox_for):
+    box = sandbox_for("""
+        import sys
+        def answer():
+            sys.settrace(None)
+            return 1
+    """)
+    assert not box.findings
+    assert box.call("call", name="answer") == 1
+    assert any(finding.status == TAMPERED and "settrace" in finding.evidence for finding in box.findings)
+
+
+def test_a_race_check_whose_schedule_never_ran_fails(sandbox_for):
+    box = sandbox_for("def answer():\n    return 1\n")
+    with pytest.raises(RaceCheckNotWatching, match="^the race check could not watch your code"):
+        box.call("race_check", seed=7)
+    assert any(finding.status == TAMPERED for finding in box.findings)
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_spawned_workers_let_the_probes_prepare(sandbox_for, method):
+    if method not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip(f"{method} is not available here")
+    box = sandbox_for("""
+        import concurrent.futures, multiprocessing
+        def prepared(_):
+            import probes
+            return getattr(probes, "IN_WORKER", False)
+        def pool(method):
+            context = multiprocessing.get_context(method)
+            with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as executor:
+                return list(executor.map(prepared, range(4)))
+    """)
+    assert box.call("call", name="pool", args=[method]) == [True] * 4
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_process_pools_and_threads_work_when_confined(sandbox_for, method):
+    if method not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip(f"{method} is not available here")
+    box = sandbox_for("""
+        import concurrent.futures, multiprocessing, os, tempfile
+        def square(n):
+            return n * n
+        def run(method):
+            context = multiprocessing.get_context(method)
+            with context.Pool(2) as pool:
+                pooled = pool.map(square, range(5))
+            with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as executor:
+                executed = list(executor.map(square, range(5)))
+            with concurrent.futures.ThreadPoolExecutor(4) as executor:
+                threaded = list(executor.map(square, range(5)))
+            lock = context.Lock()  # a POSIX semaphore in /dev/shm
+            with lock, tempfile.TemporaryDirectory() as folder:
+                made = os.path.isdir(folder)
+            return [pooled, executed, threaded, made, os.cpu_count()]
+    """, start_method=method)
+    squares = [0, 1, 4, 9, 16]
+    assert box.call("call", name="run", args=[method]) == [squares, squares, squares, True, os.cpu_count()]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="the grader does not run as root here")
+def test_a_root_grader_leaves_the_child_without_privileges(sandbox_for):
+    box = sandbox_for("""
+        import os
+        def become_someone_else():
+            try:
+                os.setuid(12345)
+                return "became uid 12345"
+            except OSError as error:
+                return type(error).__name__
+        def uid():
+            return os.getuid()
+    """)
+    assert box.call("call", name="become_someone_else") == "PermissionError"
+    plan = confine.privilege_plan(confine.python_installation())
+    assert box.call("call", name="uid") == (0 if plan == "capabilities" else confine.unprivileged_ids()[0])
+
+
+@pytest.fixture
+def open_folder():
+    """A folder every user may enter (pytest's tmp_path sits in a folder closed to others)."""
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        folder.chmod(0o755)
+        if not confine.readable_by(65534, 65534, str(folder)):
+            pytest.skip(f"the temporary folder {tempfile.gettempdir()} is closed to other users")
+        yield folder
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_readable_by_follows_every_folder_on_the_way(open_folder):
+    nobody = (65534, 65534)
+    folder = open_folder / "closed"
+    folder.mkdir()
+    inside = folder / "file.txt"
+    inside.write_text("x")
+    inside.chmod(0o644)
+    folder.chmod(0o755)
+    assert confine.readable_by(*nobody, str(inside))
+    folder.chmod(0o700)
+    assert not confine.readable_by(*nobody, str(inside))
+    folder.chmod(0o755)
+    inside.chmod(0o600)
+    assert not confine.readable_by(*nobody, str(inside))
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="the grader does not run as root here")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="capabilities are Linux's")
+def test_root_drops_to_nobody_only_where_nobody_can_read_python(open_folder):
+    if confine.unprivileged_ids() is None:
+        pytest.skip(f"no user {confine.UNPRIVILEGED_USER!r} on this machine")
+    closed = open_folder / "closed"
+    closed.mkdir(mode=0o700)
+    assert confine.privilege_plan([str(open_folder)]) == "drop"
+    assert confine.privilege_plan([str(open_folder), str(closed)]) == "capabilities"
+
+
+def test_protections_in_force_says_what_holds_here():
+    protections = confine.protections_in_force()
+    assert set(protections) == {"landlock", "resource limits", "privilege drop", "process limit",
+                                "process cleanup", "signed replies"}
+    landlock = protections["landlock"]
+    assert landlock.startswith(confine.IN_FORCE) == (LANDLOCK >= 6)
+    if LANDLOCK:
+        assert f"ABI {LANDLOCK}" in landlock
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    assert protections["privilege drop"].startswith("not needed") == (not root)
