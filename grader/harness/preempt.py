@@ -2,81 +2,516 @@
 
 On CPython 3.10 and later a thread keeps the GIL for a whole switch interval, so an unlocked
 `self.value += 1` run by a few threads is almost never interrupted between its read and its
-write; repeating the test does not help. This module traces the student's code opcode by
+write; repeating the test does not help. This module traces the code under test opcode by
 opcode and, at seeded random points, gives the GIL away with a tiny sleep. Another thread then
 runs in the middle of the student's read-modify-write, exactly where a real scheduler could
-have switched. Only frames of the given files are traced, so the harness and the standard
-library (including `threading.Lock` itself) keep running normally.
+have switched. A correct solution cannot fail under any interleaving; an unprotected critical
+section fails on almost every schedule.
 
-A correct solution cannot fail under any interleaving; an unprotected critical section fails
-on almost every schedule. The seed makes a failing schedule's preemption points reproducible.
+Interface
+---------
+- `forced_interleavings(targets, seed, rate=None)`: a context manager (probes and the visible
+  tests). Inside the block every frame that is not standard library, installed package or
+  harness code, nor the file that opened the block, is traced, whatever its file name: the
+  targets, a helper module, `exec`'d code. It applies to the calling thread and to every thread
+  started inside the block; each thread draws its coin from its own generator, seeded from
+  `seed` and the thread's order of start, so `--seed N` replays the same coins.
+- `drain_blocks() -> list[dict]` (the sandbox's child binds it before the student's import):
+  plain-data stats of every block since the last drain.
+- `expected_blocks(kwargs) -> int` and `instrumentation_problems(blocks, *, expected_blocks,
+  expected_caller, expected_rate) -> list[str]` (the judging process): what in the stats shows
+  that the instrumentation did not run as asked. A probe that takes `seeds` runs one forced
+  block per seed; one that takes `seed` runs one.
+
+Student code shares the interpreter, so everything the tracer calls (settrace, the sleep that
+yields, the random generators, thread start) is bound here at import, before the student's
+module is imported. The tracer's state lives in a generator frame whose locals only an audited
+operation (`gi_frame`, frames, gc) reaches, and the public functions hold it in their defaults,
+whose reading is audited too (see audit.py). Thread starts go through a private wrapper of
+`_thread`'s start function, which installs the tracer in the new thread before any of its code
+runs; on 3.12+ the `_thread.start_*` audit events also witness starts that bypass it.
+`sys.gettrace()` does not reveal the tracer.
 """
 
 from __future__ import annotations
 
+import _thread
+import math
+import os
 import random
 import sys
+import sysconfig
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Iterable, Mapping
 from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any
 
 # Probability of giving up the GIL before an opcode of the traced code. High enough that every
 # read-modify-write of a few opcodes is interrupted many times per run, low enough that a
-# correct solution still finishes in well under a second.
+# correct solution still finishes in well under a second. The tracer keeps its own copy.
 DEFAULT_PREEMPTION_RATE = 0.1
+# No probe asks for fewer switches than this; a lower rate in a block's stats was not asked for.
+MINIMUM_PREEMPTION_RATE = 0.1
 
 # time.sleep(0) does not reliably hand the GIL to another thread on 3.10; a sleep of one
 # microsecond does on every supported version (measured: an unlocked counter failed 50 of 50
 # schedules with it, 9 of 50 with sleep(0), on 3.10).
 _YIELD_SECONDS = 1e-6
 
+# Standard deviations below the expected number of forced switches at which a block's count is
+# no longer chance (a binomial count falls that low about once in a billion blocks).
+_SWITCH_TOLERANCE_SIGMAS = 6.0
+
+_THIS_FILE = __file__
+HARNESS_FOLDER = str(Path(__file__).resolve().parents[1])  # the grader package: trusted code
+_THREAD_START_EVENTS = frozenset({"_thread.start_new_thread", "_thread.start_joinable_thread"})
+
+
+def library_locations() -> tuple[str, ...]:
+    """Folders of the standard library and the installed packages, each ending in a separator,
+    as configured and resolved (a venv's paths may be links)."""
+    paths = sysconfig.get_paths()
+    folders = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
+    return _as_prefixes(folders)
+
+
+def _as_prefixes(folders: Iterable[str]) -> tuple[str, ...]:
+    prefixes = set()
+    for folder in folders:
+        for form in (os.path.abspath(folder), os.path.realpath(folder)):
+            prefixes.add(form.rstrip(os.sep) + os.sep)
+    return tuple(sorted(prefixes))
+
+
+def trusted_file_test(prefixes: tuple[str, ...], files: frozenset[str] = frozenset()) -> Callable[[str], bool]:
+    """A test of a code object's file name: frozen modules, the given files and anything under
+    the given folders are trusted (not student code)."""
+
+    def is_trusted(filename: str, _prefixes: tuple[str, ...] = prefixes, _files: frozenset[str] = files,
+                   _isabs: Callable[[str], bool] = os.path.isabs,
+                   _realpath: Callable[[str], str] = os.path.realpath) -> bool:
+        if not isinstance(filename, str):
+            return False
+        if filename.startswith("<frozen ") or filename in _files or filename.startswith(_prefixes):
+            return True
+        if not _isabs(filename):
+            return False  # "<string>", "<stdin>", relative names: never trusted
+        real = _realpath(filename)
+        return real in _files or real.startswith(_prefixes)
+
+    return is_trusted
+
 
 def _source_file(target: ModuleType | str | Path) -> str:
     if isinstance(target, ModuleType):
-        if target.__file__ is None:
+        if getattr(target, "__file__", None) is None:
             raise ValueError(f"module {target.__name__} has no source file to trace")
         return str(Path(target.__file__).resolve())
     return str(Path(target).resolve())
 
 
-@contextmanager
-def forced_interleavings(
-    targets: Iterable[ModuleType | str | Path],
-    seed: int,
-    rate: float = DEFAULT_PREEMPTION_RATE,
-) -> Iterator[None]:
-    """Preempt threads at random opcodes of `targets` while the block runs.
+class _Attach:
+    """The function a thread started inside a block runs first: it installs the tracer."""
 
-    Applies to the calling thread and to every thread started inside the block.
+    __slots__ = ("_ticket", "_function", "_send")
+
+    def __init__(self, ticket: tuple[int, int], function: Callable[..., Any], send: Callable[[tuple], Any]) -> None:
+        self._ticket, self._function, self._send = ticket, function, send
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        send, ticket = self._send, self._ticket
+        send(("attach", ticket))
+        try:
+            return self._function(*args, **kwargs)
+        finally:
+            send(("detach", ticket))
+
+
+class _Block:
+    """Private state of one forced block (lives only inside the engine and its tracers)."""
+
+    def __init__(self, number: int, seed: int, rate: float, caller: tuple[str, int], ident: int) -> None:
+        self.number, self.seed, self.rate, self.ident = number, seed, rate, ident
+        self.open = [True]
+        self.next_index = 1  # 0 is the thread that opened the block
+        self.watches: list[list[int]] = []  # per thread: [student calls, opcodes, switches]
+        self.decisions: dict[int, tuple[Any, bool]] = {}  # id(code) -> (code, traced?)
+        self.is_trusted: Callable[[str], bool] = bool
+        self.stats: dict[str, Any] = {
+            "seed": seed, "rate": rate, "caller": f"{caller[0]}:{caller[1]}", "caller_file": caller[0],
+            "closed": False, "witness": "audit" if sys.version_info >= (3, 12) else "wrapper",
+            "threads_started": 0, "threads_bypassed": 0, "threads_traced": 0, "threads_never_traced": 0,
+            "threads_lost": 0,
+            "threads_running_student_code": 0, "student_calls": 0, "opcodes": 0, "switches": 0,
+            "nested_entries": [], "exit_problems": [],
+        }
+        self.drained = False
+
+
+def _engine(
+    default_rate: float,
+    yield_seconds: float,
+    this_file: str,
+    trusted_folders: tuple[str, ...],
+    trusted_file_test: Callable[..., Callable[[str], bool]],
+    block_type: type,
+    settrace: Callable[[Any], None],
+    gettrace: Callable[[], Any],
+    sleep: Callable[[float], None],
+    make_random: Callable[[Any], random.Random],
+    get_ident: Callable[[], int],
+    getframe: Callable[[int], FrameType],
+    builtins: tuple[Any, ...],
+) -> Generator[Any, tuple, None]:
+    """The tracer's state machine; requests are sent under a lock by `_sender`.
+
+    Everything it and its tracers use comes in as an argument, bound before the student's
+    module is imported: patching this module's globals or the builtins afterwards changes nothing.
     """
-    files = {_source_file(target) for target in targets}
-    rng = random.Random(seed)
-    traced_code: dict[Any, bool] = {}
+    id, sum, dict, list, frozenset, type = builtins  # noqa: A001 - private copies of the builtins
+    pending: list[dict[str, Any]] = []  # stats not yet drained
+    blocks: dict[int, Any] = {}  # blocks whose threads may still attach or detach
+    active: Any = None
+    installed: dict[int, tuple[Any, Any, list[int], int]] = {}  # thread -> (tracer, previous, watch, block)
+    interference: list[str] = []
+    number = 0
+    reply: Any = None
 
-    def trace_opcodes(frame: FrameType, event: str, arg: object) -> Any:
-        if event == "opcode" and rng.random() < rate:
-            time.sleep(_YIELD_SECONDS)
-        return trace_opcodes
+    def caller_of_request() -> tuple[str, int]:
+        frame = getframe(2)  # 0: this helper, 1: the engine; above it the sender in this module
+        while frame is not None and frame.f_code.co_filename == this_file:
+            frame = frame.f_back
+        if frame is None:
+            return ("<unknown>", 0)
+        return (frame.f_code.co_filename, frame.f_lineno)
 
-    def trace_calls(frame: FrameType, event: str, arg: object) -> Any:
-        code = frame.f_code
-        is_target = traced_code.get(code)
-        if is_target is None:
-            is_target = traced_code[code] = str(Path(code.co_filename).resolve()) in files
-        if not is_target:
-            return None
-        frame.f_trace_opcodes = True
-        return trace_opcodes
+    def make_tracer(block: Any, index: int) -> tuple[Callable[..., Any], list[int]]:
+        coin = make_random(f"{block.seed}:{index}").random
+        watch = [0, 0, 0, 0]  # student calls, opcodes, switches, detached by itself
+        block.watches.append(watch)
+        rate, decisions, still_open, is_trusted = block.rate, block.decisions, block.open, block.is_trusted
 
-    previous = sys.gettrace()
-    threading.settrace(trace_calls)
-    sys.settrace(trace_calls)
+        def trace_opcodes(frame: FrameType, event: str, arg: object) -> Any:
+            if event == "opcode":
+                watch[1] += 1
+                if coin() < rate:
+                    watch[2] += 1
+                    sleep(yield_seconds)
+            return trace_opcodes
+
+        def trace_calls(frame: FrameType, event: str, arg: object) -> Any:
+            if not still_open[0]:
+                watch[3] = 1
+                settrace(None)
+                return None
+            code = frame.f_code
+            decision = decisions.get(id(code))
+            if decision is None or decision[0] is not code:
+                decision = decisions[id(code)] = (code, not is_trusted(code.co_filename))
+            if not decision[1]:
+                return None
+            watch[0] += 1
+            frame.f_trace_opcodes = True
+            return trace_opcodes
+
+        return trace_calls, watch
+
+    def install(block: Any, index: int) -> None:
+        tracer, watch = make_tracer(block, index)
+        installed[get_ident()] = (tracer, gettrace(), watch, block.number)
+        settrace(tracer)
+        block.stats["threads_traced"] += 1
+
+    def tracer_kept(ident: int) -> bool:
+        tracer, _, watch, _ = installed[ident]
+        return gettrace() is tracer or watch[3] == 1
+
+    def record_late(block: Any, field: str) -> None:
+        if block.drained:  # its stats already left: report what happened since on their own
+            pending.append({"seed": block.seed, "rate": block.rate, "caller": block.stats["caller"],
+                            "caller_file": block.stats["caller_file"], "late": True, field: 1})
+        else:
+            block.stats[field] += 1
+
+    def close(block: Any) -> None:
+        block.open[0] = False
+        stats = block.stats
+        stats["closed"] = True
+        stats["student_calls"] = sum(watch[0] for watch in block.watches)
+        stats["opcodes"] = sum(watch[1] for watch in block.watches)
+        stats["switches"] = sum(watch[2] for watch in block.watches)
+        stats["threads_running_student_code"] = sum(1 for watch in block.watches if watch[0])
+        # threading's start() returns only once the new thread runs, so by now every thread
+        # started through the wrapper has attached unless something kept it from doing so
+        stats["threads_never_traced"] = stats["threads_started"] - (stats["threads_traced"] - 1)
+
+    while True:
+        try:
+            request = yield reply
+        except GeneratorExit:
+            return
+        except BaseException as error:  # noqa: BLE001 - someone threw into the engine
+            interference.append(f"{type(error).__name__} thrown into the tracer")
+            reply = None
+            continue
+        reply = None
+        try:
+            kind = request[0]
+            if kind == "start":
+                if active is not None:
+                    reply = (active.number, active.next_index)
+                    active.next_index += 1
+                    active.stats["threads_started"] += 1
+            elif kind == "attach":
+                block = blocks.get(request[1][0])
+                if block is not None and block.open[0]:
+                    install(block, request[1][1])
+            elif kind == "detach":
+                ident = get_ident()
+                if ident in installed:
+                    block = blocks.get(request[1][0])
+                    if block is not None and not tracer_kept(ident):
+                        record_late(block, "threads_lost")
+                    del installed[ident]
+                    settrace(None)
+            elif kind == "witness":
+                if active is not None and not request[1]:
+                    active.stats["threads_bypassed"] += 1
+            elif kind == "gettrace":
+                current = gettrace()
+                entry = installed.get(get_ident())
+                reply = entry[1] if entry is not None and current is entry[0] else current
+            elif kind == "enter":
+                _, seed, rate = request
+                caller = caller_of_request()
+                if active is not None:
+                    active.stats["nested_entries"].append(f"{caller[0]}:{caller[1]}")
+                    reply = None
+                else:
+                    number += 1
+                    active = block_type(number, seed, default_rate if rate is None else rate, caller, get_ident())
+                    active.is_trusted = trusted_file_test(trusted_folders, frozenset({caller[0]}))
+                    blocks[number] = active
+                    pending.append(active.stats)
+                    install(active, 0)
+                    reply = number
+            elif kind == "exit":
+                ticket = request[1]
+                caller = caller_of_request()
+                if ticket is None:
+                    pass  # the end of a nested entry: the outer block goes on
+                elif active is None or active.number != ticket:
+                    block = blocks.get(ticket)
+                    if block is not None:
+                        block.stats["exit_problems"].append(
+                            f"closed again at {caller[0]}:{caller[1]} after it had been ended early")
+                else:
+                    ident = get_ident()
+                    if ident != active.ident or ident not in installed:
+                        active.stats["exit_problems"].append(f"ended by another thread at {caller[0]}:{caller[1]}")
+                    else:
+                        if not tracer_kept(ident):
+                            active.stats["threads_lost"] += 1
+                        settrace(installed.pop(ident)[1])
+                    if caller[0] != active.stats["caller_file"]:
+                        active.stats["exit_problems"].append(f"ended at {caller[0]}:{caller[1]}")
+                    close(active)
+                    active = None
+            elif kind == "drain":
+                reply = [dict(stats, nested_entries=list(stats["nested_entries"]),
+                              exit_problems=list(stats["exit_problems"])) for stats in pending]
+                if interference:
+                    reply.append({"interference": list(interference)})
+                    interference.clear()
+                pending.clear()
+                if active is not None:  # reported again, complete, once it closes
+                    pending.append(active.stats)
+                attached = {entry[3] for entry in installed.values()}
+                for key, block in list(blocks.items()):
+                    if not block.open[0]:
+                        block.drained = True
+                        if key not in attached:
+                            del blocks[key]
+            else:
+                interference.append(f"unknown request {kind!r}")
+        except Exception as error:  # noqa: BLE001 - the engine must outlive a bad request
+            interference.append(f"{type(error).__name__} in the tracer: {error}")
+            reply = None
+
+
+def _sender(engine: Generator[Any, tuple, None]) -> Callable[[tuple], Any]:
+    next(engine)
+
+    def send(request: tuple, _engine: Generator[Any, tuple, None] = engine,
+             _lock: Any = _thread.allocate_lock()) -> Any:
+        with _lock:
+            try:
+                return _engine.send(request)
+            except StopIteration:
+                raise RuntimeError("the race check's tracer was stopped") from None
+
+    return send
+
+
+def _thread_starter(original: Callable[..., Any], send: Callable[[tuple], Any], attach: type) -> Callable[..., Any]:
+    def start(function: Callable[..., Any], *args: Any, _original: Callable[..., Any] = original,
+              _send: Callable[[tuple], Any] = send, _attach: type = attach, **kwargs: Any) -> Any:
+        ticket = _send(("start",))
+        if ticket is not None:
+            function = _attach(ticket, function, _send)
+        return _original(function, *args, **kwargs)
+
+    start.__name__ = start.__qualname__ = getattr(original, "__name__", "start_new_thread")
+    start.__doc__ = original.__doc__
+    return start
+
+
+def _wire(send: Callable[[tuple], Any], attach: type) -> None:
+    """Route every thread start through the tracer and hide it from sys.gettrace()."""
+    for name in ("start_new_thread", "start_new", "start_joinable_thread"):
+        original = getattr(_thread, name, None)
+        if original is None:
+            continue
+        wrapper = _thread_starter(original, send, attach)
+        setattr(_thread, name, wrapper)
+        for alias in ("_start_new_thread", "_start_joinable_thread"):
+            if getattr(threading, alias, None) is original:
+                setattr(threading, alias, wrapper)
+
+    def gettrace(_send: Callable[[tuple], Any] = send) -> Any:
+        return _send(("gettrace",))
+
+    gettrace.__doc__ = sys.gettrace.__doc__
+    sys.gettrace = gettrace
+
+    if sys.version_info >= (3, 12):
+        def witness(event: str, args: tuple, _events: frozenset[str] = _THREAD_START_EVENTS,
+                    _send: Callable[[tuple], Any] = send, _attach: type = attach,
+                    _isinstance: Callable[[Any, type], bool] = isinstance) -> None:
+            if event in _events:
+                _send(("witness", _isinstance(args[0], _attach)))
+
+        sys.addaudithook(witness)
+
+
+_send = _sender(_engine(
+    DEFAULT_PREEMPTION_RATE, _YIELD_SECONDS, _THIS_FILE, library_locations() + (HARNESS_FOLDER + os.sep,),
+    trusted_file_test, _Block, sys.settrace, sys.gettrace, time.sleep, random.Random, _thread.get_ident,
+    sys._getframe, (id, sum, dict, list, frozenset, type),
+))
+_wire(_send, _Attach)
+del _Attach, _Block  # reachable from here on only through audited reads (defaults)
+
+
+class forced_interleavings:  # noqa: N801 - used like the function it replaced: `with forced_interleavings(...)`
+    """Preempt threads at random opcodes of the code under test while the block runs.
+
+    `targets` name the student's module(s); they are traced, and so is any other code that is not
+    library or harness code. `rate` is the probability of a switch before each traced opcode
+    (the kit's default when None). Applies to the calling thread and to every thread started
+    inside the block.
+    """
+
+    __slots__ = ("_seed", "_rate", "_ticket")
+
+    def __init__(self, targets: Iterable[ModuleType | str | Path], seed: int, rate: float | None = None) -> None:
+        for target in targets:
+            _source_file(target)  # a module without a file cannot be what the block is about
+        if rate is not None and not 0.0 <= rate <= 1.0:
+            raise ValueError(f"rate is a probability between 0 and 1, not {rate!r}")
+        self._seed, self._rate, self._ticket = seed, rate, None
+
+    def __enter__(self, _send: Callable[[tuple], Any] = _send) -> None:
+        self._ticket = _send(("enter", self._seed, self._rate))
+
+    def __exit__(self, exc_type: object, exc: object, tb: object, _send: Callable[[tuple], Any] = _send) -> None:
+        _send(("exit", self._ticket))
+
+
+def drain_blocks(_send: Callable[[tuple], Any] = _send) -> list[dict[str, Any]]:
+    """Stats of every forced block since the last drain, as plain data; clears them."""
     try:
-        yield
-    finally:
-        sys.settrace(previous)
-        threading.settrace(None)  # type: ignore[arg-type]
+        return _send(("drain",))
+    except RuntimeError as error:
+        return [{"interference": [str(error)]}]
+
+
+del _send
+
+
+# -- judging side -----------------------------------------------------------------------------
+
+def expected_blocks(kwargs: Mapping[str, Any]) -> int:
+    """How many forced blocks a probe called with these arguments runs when it returns normally."""
+    if isinstance(kwargs.get("seeds"), list):
+        return len(kwargs["seeds"])
+    return 1 if "seed" in kwargs else 0
+
+
+def instrumentation_problems(
+    blocks: list[dict[str, Any]],
+    *,
+    expected_blocks: int = 0,
+    expected_caller: str | None = None,
+    expected_rate: float | None = None,
+) -> list[str]:
+    """What in the stats of a call's forced blocks shows that the race check did not watch the
+    student's code as asked; empty when it did. Runs in the judging process."""
+    problems: list[str] = []
+    complete = 0
+    for block in blocks:
+        if not isinstance(block, dict):
+            problems.append("the race check's report was not what its tracer writes")
+            continue
+        if "interference" in block:
+            problems.append(f"the race check's tracer was interfered with ({'; '.join(map(str, block['interference']))})")
+            continue
+        problems.extend(_block_problems(block, expected_caller, expected_rate))
+        if block.get("closed") and not block.get("late"):
+            complete += 1
+    if complete < expected_blocks:
+        problems.append(f"only {complete} of the {expected_blocks} forced schedules ran (the race check was"
+                        " switched off or replaced)")
+    return list(dict.fromkeys(problems))
+
+
+def _block_problems(block: dict[str, Any], expected_caller: str | None, expected_rate: float | None) -> list[str]:
+    problems = []
+    where = f"forced schedule {block.get('seed')}"
+    rate = block.get("rate")
+    if not isinstance(rate, (int, float)) or rate < MINIMUM_PREEMPTION_RATE or (
+            expected_rate is not None and not math.isclose(rate, expected_rate)):
+        problems.append(f"{where} forced thread switches at rate {rate!r}, not the rate the grader asked for")
+    if expected_caller is not None and block.get("caller_file") != expected_caller:
+        problems.append(f"{where} was started from {block.get('caller')}, not by the grader")
+    if block.get("late"):
+        if block.get("threads_lost"):
+            problems.append(f"{where}: a thread removed the race check's tracer")
+        return problems
+    if not block.get("closed"):
+        problems.append(f"{where} was still running when the check ended")
+    if block.get("threads_bypassed"):
+        problems.append(f"{where}: {block['threads_bypassed']} thread(s) were started around the race check")
+    if block.get("threads_lost"):
+        problems.append(f"{where}: {block['threads_lost']} thread(s) removed the race check's tracer")
+    if block.get("threads_never_traced"):
+        problems.append(f"{where}: {block['threads_never_traced']} thread(s) started in it were never traced")
+    for entry in block.get("nested_entries") or []:
+        problems.append(f"{where}: another forced schedule was started inside it from {entry}")
+    for entry in block.get("exit_problems") or []:
+        problems.append(f"{where} was {entry}")
+    calls, opcodes, switches = (block.get(key, 0) for key in ("student_calls", "opcodes", "switches"))
+    if not all(isinstance(value, int) for value in (calls, opcodes, switches)):
+        problems.append(f"{where}: the tracer's counts are not numbers")
+        return problems
+    if opcodes < calls:
+        problems.append(f"{where}: your code ran ({calls} calls) but only {opcodes} of its steps were traced")
+    if isinstance(rate, (int, float)) and 0 < rate < 1 and opcodes:
+        expected = opcodes * rate
+        floor = expected - _SWITCH_TOLERANCE_SIGMAS * math.sqrt(expected * (1 - rate)) - 1
+        if switches < floor:
+            problems.append(f"{where}: only {switches} thread switches were forced in {opcodes} steps of your"
+                            f" code (about {expected:.0f} expected)")
+    return problems

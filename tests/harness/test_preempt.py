@@ -1,17 +1,27 @@
-"""Forced interleavings expose an unprotected read-modify-write on every schedule, and never
-break code that holds a lock."""
+"""Forced interleavings expose an unprotected read-modify-write on every schedule, never break
+code that holds a lock, trace student code whatever its file name, cannot be switched off by
+patching what they use, and report what they did so the judging side can tell they ran."""
 
 from __future__ import annotations
 
 import importlib.util
+import random
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from grader.harness.preempt import forced_interleavings
+from grader.harness import preempt
+from grader.harness.preempt import (
+    DEFAULT_PREEMPTION_RATE,
+    drain_blocks,
+    expected_blocks,
+    forced_interleavings,
+    instrumentation_problems,
+)
 
 COUNTERS = {
     "unlocked": """
@@ -30,52 +40,254 @@ COUNTERS = {
                 with self.lock:
                     self.value += 1
     """,
+    "gettrace": """
+        import sys, threading
+        class Counter:
+            value = 0
+            def __init__(self):
+                self.lock = threading.Lock()
+                self.seen = set()
+            def increment(self):
+                self.seen.add((sys.gettrace(), threading.gettrace()))
+                self.value += 1
+    """,
 }
 
 
-def load(tmp_path: Path, name: str):
+def load(tmp_path: Path, name: str, source: str | None = None):
     path = tmp_path / f"{name}_counter.py"
-    path.write_text(textwrap.dedent(COUNTERS[name]))
+    path.write_text(textwrap.dedent(COUNTERS[name] if source is None else source))
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def hammer(module, seed: int, traced=True) -> int:
-    counter = module.Counter()
-
+def hammer(counter, seed: int, module=None, threads: int = 4, increments: int = 200) -> int:
     def work():
-        for _ in range(200):
+        for _ in range(increments):
             counter.increment()
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    with forced_interleavings([module] if traced else [], seed):
-        for thread in threads:
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    with forced_interleavings([module] if module is not None else [], seed):
+        for thread in workers:
             thread.start()
-        for thread in threads:
+        for thread in workers:
             thread.join()
     return counter.value
 
 
+@pytest.fixture(autouse=True)
+def fresh_registry():
+    drain_blocks()
+    yield
+    drain_blocks()
+
+
 def test_an_unlocked_counter_loses_updates_on_every_schedule(tmp_path):
     module = load(tmp_path, "unlocked")
-    assert all(hammer(module, seed) < 800 for seed in range(10))
+    assert all(hammer(module.Counter(), seed, module) < 800 for seed in range(10))
 
 
 def test_a_locked_counter_never_loses_an_update(tmp_path):
     module = load(tmp_path, "locked")
-    assert all(hammer(module, seed) == 800 for seed in range(10))
+    assert all(hammer(module.Counter(), seed, module) == 800 for seed in range(10))
+    assert instrumentation_problems(drain_blocks(), expected_blocks=10, expected_caller=__file__) == []
 
 
-def test_only_the_target_files_are_preempted(tmp_path):
-    # Without the module among the targets, nothing forces a switch mid-increment.
-    module = load(tmp_path, "unlocked")
-    assert hammer(module, seed=1, traced=False) == 800
+def test_library_code_and_the_file_that_opens_the_block_are_not_preempted():
+    # The unlocked read-modify-write below sits in this file, which opened the block, and its
+    # lock-free helpers are the standard library's: nothing is traced, nothing is lost.
+    class Counter:
+        value = 0
+
+        def increment(self):
+            self.value += 1
+
+    assert hammer(Counter(), seed=1) == 800
+    [block] = drain_blocks()
+    assert (block["student_calls"], block["opcodes"], block["switches"]) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("disguise", ["helper module", "exec'd string", "code object renamed"])
+def test_student_code_is_traced_whatever_its_file_name(tmp_path, disguise):
+    namespace: dict = {}
+    bump_source = "def bump(counter):\n    counter.value += 1\n"
+    if disguise == "helper module":
+        (tmp_path / "helper_bump.py").write_text(bump_source)
+        spec = importlib.util.spec_from_file_location("helper_bump", tmp_path / "helper_bump.py")
+        helper = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(helper)
+        bump = helper.bump
+    elif disguise == "exec'd string":
+        exec(bump_source, namespace)
+        bump = namespace["bump"]
+    else:
+        exec(compile(bump_source, str(tmp_path / "counter.py"), "exec"), namespace)
+        bump = namespace["bump"]
+        bump.__code__ = bump.__code__.replace(co_filename="somewhere_else.py")
+
+    class Counter:
+        value = 0
+
+        def increment(self):
+            bump(self)
+
+    assert all(hammer(Counter(), seed) < 800 for seed in range(5))
+
+
+def test_the_tracer_is_hidden_from_the_students_code(tmp_path):
+    module = load(tmp_path, "gettrace")
+    counter = module.Counter()
+    before = sys.gettrace()
+    hammer(counter, seed=3, module=module)
+    assert counter.seen == {(before, None)}
+    assert sys.gettrace() is before
 
 
 def test_the_previous_trace_function_is_restored(tmp_path):
     module = load(tmp_path, "locked")
     before = sys.gettrace()
-    hammer(module, seed=3)
+    hammer(module.Counter(), seed=3, module=module)
     assert sys.gettrace() is before
+
+
+@pytest.mark.parametrize("patch", [
+    "time.sleep", "random.Random", "threading.Thread.run", "sys.settrace", "threading.settrace",
+    "module constants",
+])
+def test_patching_what_the_tracer_uses_changes_nothing(tmp_path, monkeypatch, patch):
+    module = load(tmp_path, "unlocked")
+    if patch == "time.sleep":
+        monkeypatch.setattr(time, "sleep", lambda seconds: None)
+    elif patch == "random.Random":
+        monkeypatch.setattr(random, "Random", type("NeverSwitch", (random.Random,), {"random": lambda self: 1.0}))
+    elif patch == "threading.Thread.run":
+        def run(self):
+            if self._target is not None:
+                self._target(*self._args, **self._kwargs)
+        monkeypatch.setattr(threading.Thread, "run", run)
+    elif patch == "sys.settrace":
+        monkeypatch.setattr(sys, "settrace", lambda function: None)
+    elif patch == "threading.settrace":
+        monkeypatch.setattr(threading, "settrace", lambda function: None)
+    else:
+        monkeypatch.setattr(preempt, "DEFAULT_PREEMPTION_RATE", 0.0)
+        monkeypatch.setattr(preempt, "_YIELD_SECONDS", 0.0)
+    assert all(hammer(module.Counter(), seed, module) < 800 for seed in range(3))
+    assert instrumentation_problems(drain_blocks(), expected_blocks=3, expected_caller=__file__) == []
+
+
+def test_replacing_the_tracer_in_a_thread_is_reported(tmp_path):
+    # (sys.settrace(None) here would crash CPython 3.12.1 while another thread traces: the
+    # subprocess cases in test_audit.py cover it.)
+    module = load(tmp_path, "unlocked", """
+        import sys
+        def quiet(frame, event, arg):
+            return None
+        class Counter:
+            value = 0
+            def increment(self):
+                sys.settrace(quiet)
+                self.value += 1
+    """)
+    hammer(module.Counter(), seed=1, module=module)
+    problems = instrumentation_problems(drain_blocks(), expected_blocks=1)
+    assert any("removed the race check's tracer" in problem for problem in problems), problems
+
+
+def test_a_block_opened_inside_another_is_reported(tmp_path):
+    module = load(tmp_path, "unlocked", """
+        from grader.harness.preempt import forced_interleavings
+        class Counter:
+            value = 0
+            def increment(self):
+                with forced_interleavings([], 0, rate=0.0):
+                    self.value += 1
+    """)
+    hammer(module.Counter(), seed=1, module=module, threads=1, increments=2)
+    problems = instrumentation_problems(drain_blocks(), expected_blocks=1)
+    assert any("another forced schedule was started inside it from" in problem and "unlocked_counter.py" in problem
+               for problem in problems), problems
+
+
+def test_each_thread_draws_its_own_reproducible_coins(tmp_path):
+    module = load(tmp_path, "locked")
+    hammer(module.Counter(), 7, module)  # warm-up: the first run of new code may take other paths
+    drain_blocks()
+    runs = []
+    for seed in (7, 7, 8):
+        hammer(module.Counter(), seed, module)
+        [block] = drain_blocks()
+        runs.append((block["opcodes"], block["switches"]))
+    assert runs[0] == runs[1], "the same seed forced a different number of switches"
+    assert runs[0][1] != runs[2][1], "another seed forced the same switches"
+
+
+def test_each_block_reports_what_it_watched(tmp_path):
+    module = load(tmp_path, "locked")
+    hammer(module.Counter(), 5, module)
+    [block] = drain_blocks()
+    assert block["closed"] and block["seed"] == 5 and block["rate"] == DEFAULT_PREEMPTION_RATE
+    assert block["caller_file"] == __file__
+    assert (block["threads_started"], block["threads_traced"], block["threads_running_student_code"]) == (4, 5, 4)
+    assert block["threads_bypassed"] == block["threads_lost"] == block["threads_never_traced"] == 0
+    assert block["student_calls"] >= 800 and block["opcodes"] >= block["student_calls"]
+    assert 0 < block["switches"] < block["opcodes"]
+    assert drain_blocks() == []
+
+
+def test_interference_with_the_tracer_is_reported():
+    engine = forced_interleavings.__enter__.__defaults__[0].__defaults__[0]
+    engine.throw(ValueError("poke"))
+    problems = instrumentation_problems(drain_blocks())
+    assert problems == ["the race check's tracer was interfered with (ValueError thrown into the tracer)"]
+
+
+def clean_block(**changes):
+    block = {"seed": 1, "rate": 0.1, "caller": "/kit/probes.py:40", "caller_file": "/kit/probes.py", "closed": True,
+             "witness": "audit", "threads_started": 4, "threads_bypassed": 0, "threads_traced": 5,
+             "threads_never_traced": 0, "threads_lost": 0,
+             "threads_running_student_code": 4, "student_calls": 800, "opcodes": 7200, "switches": 700,
+             "nested_entries": [], "exit_problems": []}
+    block.update(changes)
+    return block
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({}, None),
+    ({"threads_bypassed": 2}, "2 thread(s) were started around the race check"),
+    ({"threads_lost": 1}, "1 thread(s) removed the race check's tracer"),
+    ({"threads_never_traced": 3}, "3 thread(s) started in it were never traced"),
+    ({"rate": 0.0}, "forced thread switches at rate 0.0"),
+    ({"switches": 300}, "only 300 thread switches were forced in 7200 steps"),
+    ({"opcodes": 10, "switches": 1}, "your code ran (800 calls) but only 10 of its steps were traced"),
+    ({"caller_file": "/box/counter.py", "caller": "/box/counter.py:3"}, "was started from /box/counter.py:3"),
+    ({"closed": False}, "was still running when the check ended"),
+    ({"nested_entries": ["/box/counter.py:9"]}, "another forced schedule was started inside it from /box/counter.py:9"),
+    ({"exit_problems": ["ended at /box/counter.py:5"]}, "was ended at /box/counter.py:5"),
+])
+def test_instrumentation_problems_name_what_went_wrong(changes, expected):
+    problems = instrumentation_problems([clean_block(**changes)], expected_blocks=1, expected_caller="/kit/probes.py")
+    if expected is None:
+        assert problems == []
+    else:
+        assert any(expected in problem for problem in problems), problems
+
+
+def test_missing_blocks_and_a_rate_not_asked_for_are_problems():
+    assert instrumentation_problems([clean_block()], expected_blocks=3) == [
+        "only 1 of the 3 forced schedules ran (the race check was switched off or replaced)"]
+    assert instrumentation_problems([clean_block(rate=0.5, switches=3600)], expected_rate=0.5) == []
+    assert instrumentation_problems([clean_block(rate=0.3, switches=2160)], expected_rate=0.5)
+
+
+def test_a_forged_record_is_a_problem():
+    assert instrumentation_problems(["all good"]) == ["the race check's report was not what its tracer writes"]
+    assert instrumentation_problems([clean_block(opcodes="many")])
+
+
+def test_a_probe_promises_one_block_per_seed():
+    assert expected_blocks({"seeds": [1, 2, 3], "n_threads": 4}) == 3
+    assert expected_blocks({"seed": 9}) == 1
+    assert expected_blocks({"amounts": [1, 2]}) == 0
