@@ -6,7 +6,6 @@ every start method) and also measures the speedup of check_processes on the grad
 
 import collections
 import multiprocessing
-import random
 import threading
 
 import pytest
@@ -31,8 +30,9 @@ def test_is_prime_on_large_numbers():
 
 
 @pytest.mark.parametrize("check", ["check_sequential", "check_threads", "check_processes"])
-def test_check_functions_map_every_number(check):
-    numbers = random.sample(range(-5, 5000), 40) + [7, 7, 10]  # duplicates are allowed
+def test_check_functions_map_every_number(check, rng):
+    # Duplicates are allowed; numbers below 2 are never prime.
+    numbers = rng.sample(range(-5, 5000), 40) + [-1, 0, 1, 2, 7, 7, 10, 25]
     expected = {n: divisor_free(n) for n in numbers}
     result = primes.check_sequential(numbers) if check == "check_sequential" else getattr(primes, check)(numbers, 3)
     assert result == expected, f"{check} returned a wrong dict"
@@ -59,8 +59,8 @@ def test_check_threads_uses_a_pool_of_workers_threads(monkeypatch):
     assert not all_arrived.broken, f"the {workers} threads did not all run at the same time"
 
 
-def test_check_threads_checks_each_number_once_under_forced_interleavings(schedules, monkeypatch):
-    numbers = random.sample(range(2, 1000), 100)
+def test_check_threads_checks_each_number_once_under_forced_interleavings(schedules, monkeypatch, rng):
+    numbers = rng.sample(range(2, 1000), 100)
     original = primes.is_prime
     calls = collections.Counter()
     lock = threading.Lock()
@@ -86,9 +86,9 @@ def test_check_threads_checks_each_number_once_under_forced_interleavings(schedu
         )
 
 
-def test_check_processes_works_under_spawn():
+def test_check_processes_works_under_spawn(rng):
     # Under spawn (the default on Windows and macOS) the workers import primes.py afresh.
-    numbers = random.sample(range(2, 5000), 30)
+    numbers = rng.sample(range(2, 5000), 30)
     previous = multiprocessing.get_start_method(allow_none=True)
     multiprocessing.set_start_method("spawn", force=True)
     try:

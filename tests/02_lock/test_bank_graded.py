@@ -1,8 +1,12 @@
 """Hidden suite for 02_lock: a Bank whose money never appears, vanishes or gets stuck.
 
 Every input is fresh each run: account names, balances, amounts and the transfers each
-thread makes. The race checks draw them from the schedule seed, so a failure replayed with
-`--seed` gets the same accounts, the same transfers and the same forced thread switches.
+thread makes. All of them come from the `rng` fixture, whose seed also drives the forced
+schedules, so a failure replayed with `--seed` gets the same accounts, the same transfers and
+the same forced thread switches. The inputs a classic mistake trips on (an account holding 0,
+amounts of 1, 0 and below, the whole balance, one more than the balance, unknown accounts, an
+account sending to itself, an empty bank) are in every run, so randomness never decides
+whether a mistake is seen.
 """
 
 from __future__ import annotations
@@ -49,13 +53,17 @@ def downhill_transfers(rng: random.Random, accounts: list[str], count: int,
 
 
 def affordable_transfers(rng: random.Random, opening: dict[str, int], count: int) -> list[Action]:
-    """Random transfers that all succeed when made one after another; every third one moves
-    all the money its source holds."""
+    """Random transfers (at least 3) that all succeed when made one after another.
+
+    The first goes into an account that holds 0, when there is one; every third moves all the
+    money its source holds, and the one after it moves 1.
+    """
     balances, transfers = dict(opening), []
-    for step in range(count):
+    for step in range(max(count, 3)):
         src = rng.choice([account for account, balance in balances.items() if balance > 0])
-        dst = rng.choice([account for account in balances if account != src])
-        amount = balances[src] if step % 3 == 0 else rng.randint(1, balances[src])
+        empty = [account for account, balance in balances.items() if balance == 0 and account != src]
+        dst = rng.choice(empty if step == 0 and empty else [account for account in balances if account != src])
+        amount = {0: balances[src], 1: 1}.get(step % 3) or rng.randint(1, balances[src])
         transfers.append(["transfer", src, dst, amount])
         balances = after_transfers(balances, [[src, dst, amount]])
     return transfers
@@ -124,37 +132,53 @@ def money_problem(opening: dict[str, int], plans: list[list[Transfer]], run: dic
 
 
 # -- errors ---------------------------------------------------------------------------------
+# Each case makes wrong calls that must all raise one error. The bank has an account holding 0
+# and funded ones; the stranger is an account it does not know.
 
 
-def insufficient_funds(rng: random.Random, opening: dict[str, int], stranger: str) -> tuple[Action, str]:
-    src, dst = rng.sample(list(opening), 2)
-    return ["transfer", src, dst, opening[src] + rng.randint(1, 50)], "InsufficientFunds"
+def empty_and_funded(opening: dict[str, int]) -> tuple[str, list[str]]:
+    [empty] = [account for account, balance in opening.items() if balance == 0]
+    return empty, [account for account in opening if account != empty]
 
 
-def zero_amount(rng: random.Random, opening: dict[str, int], stranger: str) -> tuple[Action, str]:
-    return ["transfer", *rng.sample(list(opening), 2), 0], "ValueError"
+def insufficient_funds(rng: random.Random, opening: dict[str, int], stranger: str) -> tuple[list[Action], str]:
+    empty, funded = empty_and_funded(opening)
+    src, dst = rng.sample(funded, 2)
+    return [["transfer", src, dst, opening[src] + 1], ["transfer", empty, src, 1],
+            ["transfer", dst, empty, opening[dst] + rng.randint(2, 50)]], "InsufficientFunds"
 
 
-def negative_amount(rng: random.Random, opening: dict[str, int], stranger: str) -> tuple[Action, str]:
-    return ["transfer", *rng.sample(list(opening), 2), -rng.randint(1, 50)], "ValueError"
+def zero_amount(rng: random.Random, opening: dict[str, int], stranger: str) -> tuple[list[Action], str]:
+    empty, funded = empty_and_funded(opening)
+    return [["transfer", *rng.sample(funded, 2), 0], ["transfer", rng.choice(funded), empty, 0]], "ValueError"
 
 
-def same_account(rng: random.Random, opening: dict[str, int], stranger: str) -> tuple[Action, str]:
-    account = rng.choice(list(opening))
-    return ["transfer", account, account, rng.randint(1, opening[account])], "ValueError"
+def negative_amount(rng: random.Random, opening: dict[str, int], stranger: str) -> tuple[list[Action], str]:
+    empty, funded = empty_and_funded(opening)
+    return [["transfer", *rng.sample(funded, 2), -1],
+            ["transfer", empty, rng.choice(funded), -rng.randint(2, 50)]], "ValueError"
 
 
-def unknown_source(rng: random.Random, opening: dict[str, int], stranger: str) -> tuple[Action, str]:
-    return ["transfer", stranger, rng.choice(list(opening)), rng.randint(1, 50)], "KeyError"
+def same_account(rng: random.Random, opening: dict[str, int], stranger: str) -> tuple[list[Action], str]:
+    _, funded = empty_and_funded(opening)
+    whole, one = rng.sample(funded, 2)
+    return [["transfer", whole, whole, opening[whole]], ["transfer", one, one, 1]], "ValueError"
 
 
-def unknown_destination(rng: random.Random, opening: dict[str, int], stranger: str) -> tuple[Action, str]:
-    src = rng.choice(list(opening))
-    return ["transfer", src, stranger, rng.randint(1, opening[src])], "KeyError"
+def unknown_source(rng: random.Random, opening: dict[str, int], stranger: str) -> tuple[list[Action], str]:
+    empty, funded = empty_and_funded(opening)
+    return [["transfer", stranger, rng.choice(funded), rng.randint(1, 50)],
+            ["transfer", stranger, empty, 1]], "KeyError"
 
 
-def unknown_balance(rng: random.Random, opening: dict[str, int], stranger: str) -> tuple[Action, str]:
-    return ["balance", stranger], "KeyError"
+def unknown_destination(rng: random.Random, opening: dict[str, int], stranger: str) -> tuple[list[Action], str]:
+    _, funded = empty_and_funded(opening)
+    whole, one = rng.sample(funded, 2)
+    return [["transfer", whole, stranger, opening[whole]], ["transfer", one, stranger, 1]], "KeyError"
+
+
+def unknown_balance(rng: random.Random, opening: dict[str, int], stranger: str) -> tuple[list[Action], str]:
+    return [["balance", stranger]], "KeyError"
 
 
 @pytest.mark.group("errors")
@@ -162,63 +186,66 @@ def unknown_balance(rng: random.Random, opening: dict[str, int], stranger: str) 
     insufficient_funds, zero_amount, negative_amount, same_account,
     unknown_source, unknown_destination, unknown_balance,
 ], ids=lambda make_case: make_case.__name__)
-def test_errors_change_nothing(student, make_case):
-    rng = random.Random()
-    *accounts, stranger = account_names(rng, 4)
-    opening = {account: rng.randint(10, 200) for account in accounts}
-    wrong_call, error = make_case(rng, opening, stranger)
-    # Afterwards the stranger must still be unknown, and the bank must still work.
-    src, dst = rng.sample(accounts, 2)
-    follow_up = ["transfer", src, dst, rng.randint(1, opening[src])]
-    actions = [wrong_call, ["balance", stranger], follow_up]
+def test_errors_change_nothing(student, rng, make_case):
+    *accounts, stranger = account_names(rng, 5)
+    empty, *funded = accounts
+    opening = {empty: 0, **{account: rng.randint(10, 200) for account in funded}}
+    wrong_calls, error = make_case(rng, opening, stranger)
+    # Afterwards the stranger must still be unknown, and the bank must still work (with an
+    # amount below the whole balance, which the insufficient_funds case has at its edges).
+    src, dst = rng.sample(funded, 2)
+    follow_up = ["transfer", src, dst, rng.randint(1, opening[src] - 1)]
+    actions = [*wrong_calls, ["balance", stranger], follow_up]
     report = call_or_report_deadlock(student, "one_thread", doing=", then ".join(map(spelled, actions)),
                                      timeout=HANG_TIMEOUT, opening=opening, actions=actions)
     assert report["opened"] == "ok", f"Bank({opening}) raised {report['opened']}"
-    raised, balance_of_stranger, followed = report["steps"]
+    *refused, balance_of_stranger, followed = report["steps"]
+    situation = f"with the balances {opening}"
 
-    assert raised["outcome"] == error, (
-        f"{spelled(wrong_call)} should raise {error}, but it {what_it_did(wrong_call, raised)}"
-    )
-    if error == "InsufficientFunds":
-        assert report["insufficient_funds_is_exception"], "InsufficientFunds must be a subclass of Exception"
-    balances = dict(raised["balances"])
-    assert balances == opening, (
-        f"{spelled(wrong_call)} raised {error} as it should, but changed the balances from {opening}"
-        f" to {balances}. Check everything first; move money only once the transfer cannot fail."
-    )
+    for wrong_call, raised in zip(wrong_calls, refused):
+        assert raised["outcome"] == error, (
+            f"{situation}, {spelled(wrong_call)} should raise {error}, but it {what_it_did(wrong_call, raised)}"
+        )
+        if error == "InsufficientFunds":
+            assert report["insufficient_funds_is_exception"], "InsufficientFunds must be a subclass of Exception"
+        balances = dict(raised["balances"])
+        assert balances == opening, (
+            f"{situation}, {spelled(wrong_call)} raised {error} as it should, but changed the balances to"
+            f" {balances}. Check everything first; move money only once the transfer cannot fail."
+        )
     assert balance_of_stranger["outcome"] == "KeyError", (
-        f"after {spelled(wrong_call)}, balance({stranger!r}) should still raise KeyError, but it"
-        f" {what_it_did(actions[1], balance_of_stranger)}: a failed call must not open an account"
+        f"after {', '.join(map(spelled, wrong_calls))}, balance({stranger!r}) should still raise KeyError,"
+        f" but it {what_it_did(actions[-2], balance_of_stranger)}: an unknown account has no balance,"
+        " and a failed call must not open it"
     )
     assert followed["outcome"] == "ok", (
-        f"after {spelled(wrong_call)} raised {error}, the next call {spelled(follow_up)}"
+        f"after {spelled(wrong_calls[-1])} raised {error}, the next call {spelled(follow_up)}"
         f" {what_it_did(follow_up, followed)}"
     )
     expected = after_transfers(opening, [follow_up[1:]])
     assert dict(followed["balances"]) == expected, (
-        f"after {spelled(wrong_call)} raised {error}, the next call {spelled(follow_up)} left the"
+        f"after {spelled(wrong_calls[-1])} raised {error}, the next call {spelled(follow_up)} left the"
         f" balances at {dict(followed['balances'])}, expected {expected}"
     )
 
 
 @pytest.mark.group("errors")
-def test_a_negative_opening_balance_is_refused(student):
-    rng = random.Random()
-    accounts = account_names(rng, 3)
-    opening = {account: rng.randint(0, 100) for account in accounts}
-    opening[rng.choice(accounts)] = -rng.randint(1, 100)
-    report = call_or_report_deadlock(student, "one_thread", doing=f"Bank({opening})", timeout=HANG_TIMEOUT,
-                                     opening=opening, actions=[])
-    outcome = "returned a Bank" if report["opened"] == "ok" else f"raised {report['opened']}"
-    assert report["opened"] == "ValueError", f"Bank({opening}) should raise ValueError, but it {outcome}"
+def test_a_negative_opening_balance_is_refused(student, rng):
+    for negative in (-1, -rng.randint(2, 100)):
+        accounts = account_names(rng, 3)
+        opening = {account: rng.randint(0, 100) for account in accounts}
+        opening[rng.choice(accounts)] = negative
+        report = call_or_report_deadlock(student, "one_thread", doing=f"Bank({opening})", timeout=HANG_TIMEOUT,
+                                         opening=opening, actions=[])
+        outcome = "returned a Bank" if report["opened"] == "ok" else f"raised {report['opened']}"
+        assert report["opened"] == "ValueError", f"Bank({opening}) should raise ValueError, but it {outcome}"
 
 
 # -- conservation ---------------------------------------------------------------------------
 
 
 @pytest.mark.group("conservation")
-def test_transfers_move_the_money(student):
-    rng = random.Random()
+def test_transfers_move_the_money(student, rng):
     accounts = account_names(rng, 4)
     opening = {account: rng.randint(1, 200) for account in accounts}
     opening[accounts[0]] = 0  # an empty account is a valid account
@@ -234,6 +261,9 @@ def test_transfers_move_the_money(student):
         balances = after_transfers(balances, [transfer[1:]])
         assert step["outcome"] == "ok", (
             f"{spelled(transfer)} raised {step['outcome']} although {transfer[1]!r} held {held}"
+            f" and {transfer[2]!r} held {balances[transfer[2]] - transfer[3]}"
+            + {"KeyError": ": both accounts exist, and an account holding 0 is an account too",
+               "InsufficientFunds": ": moving all the money an account holds is allowed"}.get(step["outcome"], "")
         )
         assert dict(step["balances"]) == balances, (
             f"after {spelled(transfer)} the balances were {dict(step['balances'])}, expected {balances}"
@@ -245,8 +275,7 @@ def test_transfers_move_the_money(student):
 
 
 @pytest.mark.group("conservation")
-def test_money_is_conserved_under_forced_interleavings(student, schedules):
-    rng = random.Random(schedules.base)
+def test_money_is_conserved_under_forced_interleavings(student, schedules, rng):
     accounts = sorted(account_names(rng, 4))
     # The money drains downhill, so later transfers get refused now and then (a fifth, typically).
     opening = {account: rng.randint(100, 400) * (len(accounts) - rank)
@@ -267,18 +296,17 @@ ROUNDS = 20  # rounds of competing withdrawals per forced schedule
 
 
 @pytest.mark.group("conservation")
-def test_an_account_is_never_overdrawn(student, schedules):
-    rng = random.Random(schedules.base)
+def test_an_account_is_never_overdrawn(student, schedules, rng):
     source, *sinks = account_names(rng, 5)
     amount = rng.randint(10, 100)
     can_succeed = rng.randint(1, len(sinks) - 1)
-    funds = amount * can_succeed + rng.randint(0, amount - 1)
+    funds = amount * can_succeed  # the transfers that succeed empty the account exactly
     results = call_or_report_deadlock(
         student, "competing_withdrawals", doing=f"{len(sinks)} threads transferring out of one account",
         source=source, sinks=sinks, funds=funds, amount=amount, seeds=schedules.seeds(SCHEDULES),
         rounds=ROUNDS)
     situation = (f"{source!r} held {funds} and {len(sinks)} threads each tried to transfer {amount} out of it"
-                 f" at the same moment, so exactly {can_succeed} transfers can succeed")
+                 f" at the same moment, so exactly {can_succeed} transfer{'s' if can_succeed > 1 else ''} can succeed")
     for result in results:
         unexpected = sorted({outcome for outcome in result["outcomes"]} - {"ok", "InsufficientFunds"})
         assert not unexpected, f"{situation}; one transfer raised {unexpected[0]}"
@@ -305,13 +333,12 @@ def test_an_account_is_never_overdrawn(student, schedules):
 
 @pytest.mark.group("deadlock")
 @pytest.mark.parametrize("ring_size", [2, 3], ids=["A-to-B-and-B-to-A", "A-to-B-to-C-to-A"])
-def test_opposite_transfers_never_deadlock(student, schedules, ring_size):
-    rng = random.Random(schedules.base)
+def test_opposite_transfers_never_deadlock(student, schedules, rng, ring_size):
     ring = account_names(rng, ring_size)
     amounts = [rng.randint(1, 9) for _ in ring]
     repeats = rng.randint(80, 120)
-    # Every account can always pay: the only way to fail is to get stuck.
-    opening = {account: amount * repeats + rng.randint(0, 50) for account, amount in zip(ring, amounts)}
+    # Every account always holds more than it sends: the only way to fail is to get stuck.
+    opening = {account: amount * repeats + rng.randint(1, 50) for account, amount in zip(ring, amounts)}
     plans = [[[src, ring[(index + 1) % ring_size], amount]] * repeats
              for index, (src, amount) in enumerate(zip(ring, amounts))]
     doing = (f"{ring_size} threads each making {repeats} transfers around"
@@ -334,10 +361,10 @@ def test_opposite_transfers_never_deadlock(student, schedules, ring_size):
 
 
 @pytest.mark.group("snapshot")
-def test_total_adds_up_the_balances(student):
-    rng = random.Random()
+def test_total_adds_up_the_balances(student, rng):
     accounts = account_names(rng, rng.randint(2, 5))
     opening = {account: rng.randint(1, 200) for account in accounts}
+    opening[accounts[0]] = 0  # an empty account is a valid account
     actions: list[Action] = [["total"]]
     for transfer in affordable_transfers(rng, opening, rng.randint(3, 6)):
         actions += [transfer, ["total"]]
@@ -350,14 +377,24 @@ def test_total_adds_up_the_balances(student):
                 f"after Bank({opening}) and {done // 2} transfers, total() {what_it_did(action, step)},"
                 f" expected {sum(opening.values())}"
             )
+    report = call_or_report_deadlock(student, "one_thread", doing="Bank({}), then total()",
+                                     timeout=HANG_TIMEOUT, opening={}, actions=[["total"]])
+    assert report["opened"] == "ok", f"Bank({{}}) raised {report['opened']}: a bank without accounts is a bank"
+    [step] = report["steps"]
+    assert step["outcome"] == "ok" and step["value"] == 0, (
+        f"Bank({{}}).total() {what_it_did(['total'], step)}, expected 0: the sum of no balances"
+    )
 
 
 @pytest.mark.group("snapshot")
-def test_total_never_sees_money_in_flight(student, schedules):
-    rng = random.Random(schedules.base)
+def test_total_never_sees_money_in_flight(student, schedules, rng):
     accounts = sorted(account_names(rng, 4))
-    opening = {account: rng.randint(500, 1000) for account in accounts}  # enough for nearly every transfer
     plans = [downhill_transfers(rng, accounts, rng.randint(40, 60), max_amount=20) for _ in range(3)]
+    # Each account holds more than it will ever send, so no transfer is refused: what total()
+    # sees does not depend on how a Bank handles errors, only on its locking.
+    opening = {account: rng.randint(1, 300) for account in accounts}
+    for src, _, amount in (transfer for plan in plans for transfer in plan):
+        opening[src] += amount
     runs = call_or_report_deadlock(student, "transfers_under_preemption",
                                    doing="3 threads making transfers while another one called total()",
                                    opening=opening, plans=plans, seeds=schedules.seeds(SCHEDULES), audit=True)

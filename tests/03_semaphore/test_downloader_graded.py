@@ -8,8 +8,8 @@ the student's code really produced, whatever it reports.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
+from random import Random
 
 import pytest
 
@@ -21,8 +21,13 @@ LIMIT_SCHEDULES = 3  # forced schedules per limit check; one excess request in a
 # thread of a correct solution time to send its request, even on a busy machine.
 LONG, SLOW, QUICK = 0.6, 1.0, 0.03
 TIMEOUT = 0.5  # download_all()'s timeout in the failure checks
-TOO_SLOW = 4.0  # seconds before a page answers that must be given up after TIMEOUT
-PROMPT = TIMEOUT + 2.0  # a call with a page that times out must return within this
+# Seconds before a page answers that must be given up after TIMEOUT: beyond httpx's default
+# timeout (5 s), so that a solution that drops the timeout argument waits at least that long.
+TOO_SLOW = 8.0
+# A call with a page that times out must return within this. Far from both sides: a correct
+# solution needs TIMEOUT and a few tenths (even in batches on a loaded machine, about 3 s at a
+# load of 16 on 2 cores); one that ignores the timeout at least 5 s.
+PROMPT = 4.0
 DEADLOCK_AFTER = 6.0  # a call slower than this is reported as a deadlock
 
 
@@ -39,15 +44,15 @@ class Page:
 
 
 def good_page(
-    loopback: LoopbackServer, *, delay: float = 0.0, status: int = 200, size: int | None = None
+    loopback: LoopbackServer, rng: Random, *, delay: float = 0.0, status: int = 200, size: int | None = None
 ) -> Page:
-    body = random.randbytes(random.randint(0, 3000) if size is None else size)
+    body = rng.randbytes(rng.randint(1, 3000) if size is None else size)
     url = loopback.add(body=body, status=status, delay=delay)
     return Page(url, body, f"answers {status} after {delay:.2f} s" if delay else f"answers {status}")
 
 
-def error_status_page(loopback: LoopbackServer) -> Page:
-    status = random.choice([400, 403, 404, 410, 500, 502, 503])
+def error_status_page(loopback: LoopbackServer, rng: Random) -> Page:
+    status = rng.choice([400, 403, 404, 410, 500, 502, 503])
     return Page(loopback.add(body=f"<h1>error {status}</h1>", status=status), None, f"answers {status}")
 
 
@@ -143,7 +148,8 @@ def download(student: Sandbox, pages: list[Page], max_concurrent: int) -> dict[s
 
 
 def download_despite_failures(
-    student: Sandbox, pages: list[Page], max_concurrent: int, download_timeout: float | None
+    student: Sandbox, pages: list[Page], max_concurrent: int, download_timeout: float | None,
+    deadlock_after: float = DEADLOCK_AFTER,
 ) -> tuple[dict[str, bytes], float]:
     """download_all(urls, max_concurrent, download_timeout) and the seconds it took, with the two
     ways a failing URL can take everything down phrased for the student."""
@@ -151,7 +157,7 @@ def download_despite_failures(
     try:
         answer, seconds = student.timed_call(
             "download", urls=[page.url for page in pages], max_concurrent=max_concurrent,
-            download_timeout=download_timeout, timeout=DEADLOCK_AFTER,
+            download_timeout=download_timeout, timeout=deadlock_after,
         )
     except StudentCodeHung as hang:
         raise AssertionError(
@@ -175,25 +181,27 @@ def download_despite_failures(
 
 
 @pytest.mark.group("correctness")
-def test_every_body_comes_back_byte_for_byte(student, loopback):
-    pages = [good_page(loopback, delay=random.uniform(0, 0.05)) for _ in range(random.randint(4, 10))]
-    pages.append(good_page(loopback, size=random.randint(100_000, 300_000)))
-    pages.append(good_page(loopback, status=random.choice([201, 203])))  # every 2xx is a success
-    random.shuffle(pages)
-    assert_downloaded(download(student, pages, max_concurrent=random.randint(1, 4)), pages)
+def test_every_body_comes_back_byte_for_byte(student, loopback, rng):
+    pages = [good_page(loopback, rng, delay=rng.uniform(0, 0.05)) for _ in range(rng.randint(4, 10))]
+    pages.append(good_page(loopback, rng, size=0))  # an empty body is a body: `if response.content:` loses it
+    pages.append(good_page(loopback, rng, size=rng.randint(100_000, 300_000)))
+    pages.append(good_page(loopback, rng, status=rng.choice([201, 203])))  # every 2xx is a success
+    rng.shuffle(pages)
+    # One slot, the edge of the range: a semaphore that is one slot short has none left here.
+    assert_downloaded(download(student, pages, max_concurrent=1), pages)
 
 
 @pytest.mark.group("correctness")
-def test_no_urls_give_an_empty_dict(student):
-    max_concurrent = random.randint(1, 5)
+def test_no_urls_give_an_empty_dict(student, rng):
+    max_concurrent = rng.randint(1, 5)
     got = bodies_of(student.call("download", urls=[], max_concurrent=max_concurrent))
     assert got == {}, f"download_all([], {max_concurrent}) returned {len(got)} entries, expected {{}}"
 
 
 @pytest.mark.group("correctness")
-def test_max_concurrent_below_one_is_a_value_error(student, loopback):
-    urls = [good_page(loopback).url for _ in range(random.randint(2, 4))]
-    for max_concurrent in (0, -random.randint(1, 5)):
+def test_max_concurrent_below_one_is_a_value_error(student, loopback, rng):
+    urls = [good_page(loopback, rng).url for _ in range(rng.randint(2, 4))]
+    for max_concurrent in (0, -1, -rng.randint(2, 5)):
         for given in ([], urls):
             call = f"download_all({len(given)} URLs, max_concurrent={max_concurrent})"
             try:
@@ -219,17 +227,17 @@ def test_max_concurrent_below_one_is_a_value_error(student, loopback):
 
 
 @pytest.mark.group("limit")
-def test_max_concurrent_requests_in_flight_and_never_more(student, loopback, schedules):
-    max_concurrent = random.randint(2, 4)
+def test_max_concurrent_requests_in_flight_and_never_more(student, loopback, schedules, rng):
+    max_concurrent = rng.randint(2, 4)
     peaks = []
     for seed in schedules.seeds(LIMIT_SCHEDULES):
         # The long pages fill every slot at once. The quick ones come after them: a correct
         # solution makes them wait for a slot, a solution without a working limit sends them
         # while all the long ones are still in flight. Many waiting threads give a limit that
         # races many chances to let one too many through.
-        pages = [good_page(loopback, delay=LONG) for _ in range(max_concurrent)]
-        quick_count = random.randint(2 * max_concurrent, 3 * max_concurrent)
-        pages += [good_page(loopback, delay=QUICK) for _ in range(quick_count)]
+        pages = [good_page(loopback, rng, delay=LONG) for _ in range(max_concurrent)]
+        quick_count = rng.randint(2 * max_concurrent, 3 * max_concurrent)
+        pages += [good_page(loopback, rng, delay=QUICK) for _ in range(quick_count)]
         loopback.reset()
         answer = student.call(
             "download_under_forced_interleavings",
@@ -256,15 +264,15 @@ def test_max_concurrent_requests_in_flight_and_never_more(student, loopback, sch
 
 
 @pytest.mark.group("sliding_window")
-def test_a_free_slot_goes_to_the_next_url_at_once(student, loopback):
-    max_concurrent = random.randint(2, 5)
-    slow_count = random.randint(1, max_concurrent - 1)
+def test_a_free_slot_goes_to_the_next_url_at_once(student, loopback, rng):
+    max_concurrent = rng.randint(2, 5)
+    slow_count = rng.randint(1, max_concurrent - 1)
     free_slots = max_concurrent - slow_count
     # Slow URLs in the middle, quick ones on both sides: whichever way a correct solution walks
     # the list, quick downloads are still waiting when the slow ones start.
-    slow = [good_page(loopback, delay=SLOW) for _ in range(slow_count)]
-    pages = [good_page(loopback, delay=QUICK) for _ in range(3 * free_slots)]
-    pages += slow + [good_page(loopback, delay=QUICK) for _ in range(3 * free_slots)]
+    slow = [good_page(loopback, rng, delay=SLOW) for _ in range(slow_count)]
+    pages = [good_page(loopback, rng, delay=QUICK) for _ in range(3 * free_slots)]
+    pages += slow + [good_page(loopback, rng, delay=QUICK) for _ in range(3 * free_slots)]
 
     assert_downloaded(download(student, pages, max_concurrent), pages)
 
@@ -288,14 +296,17 @@ def test_a_free_slot_goes_to_the_next_url_at_once(student, loopback):
 
 
 @pytest.mark.group("failures")
-def test_failed_urls_are_left_out_and_never_stop_the_others(student, loopback):
-    pages = [good_page(loopback, delay=random.uniform(0, 0.15)) for _ in range(random.randint(3, 6))]
-    pages += [error_status_page(loopback) for _ in range(random.randint(1, 3))]
+def test_failed_urls_are_left_out_and_never_stop_the_others(student, loopback, rng):
+    pages = [good_page(loopback, rng, delay=rng.uniform(0, 0.15)) for _ in range(rng.randint(3, 6))]
+    pages += [error_status_page(loopback, rng) for _ in range(rng.randint(1, 3))]
     pages += [refused_page(loopback), dropped_page(loopback), too_slow_page(loopback)]
-    random.shuffle(pages)
+    rng.shuffle(pages)
 
-    max_concurrent = random.randint(2, 4)
-    got, seconds = download_despite_failures(student, pages, max_concurrent, download_timeout=TIMEOUT)
+    max_concurrent = rng.randint(2, 4)
+    # The deadline lets a call that waits for the too slow page end on its own, so that it is
+    # reported as a missed timeout, not as a deadlock.
+    got, seconds = download_despite_failures(student, pages, max_concurrent, download_timeout=TIMEOUT,
+                                             deadlock_after=TOO_SLOW + DEADLOCK_AFTER)
 
     assert_downloaded(got, pages)
     assert seconds < PROMPT, (
@@ -306,14 +317,17 @@ def test_failed_urls_are_left_out_and_never_stop_the_others(student, loopback):
 
 
 @pytest.mark.group("failures")
-def test_a_failed_request_gives_its_slot_back(student, loopback):
-    max_concurrent = random.randint(2, 4)
+def test_a_failed_request_gives_its_slot_back(student, loopback, rng):
+    max_concurrent = rng.randint(2, 4)
     # More requests fail than there are slots, and they come first: a slot that is not given
-    # back on an error leaves none for the good URLs after them.
-    failing = [dropped_page(loopback) for _ in range(max_concurrent + random.randint(1, 2))]
-    failing += [error_status_page(loopback) for _ in range(random.randint(1, 2))]
-    random.shuffle(failing)
-    good = [good_page(loopback, delay=LONG) for _ in range(max_concurrent)]
+    # back on an error leaves none for the good URLs after them (the call then never ends).
+    failing = [dropped_page(loopback) for _ in range(max_concurrent + rng.randint(1, 2))]
+    failing += [error_status_page(loopback, rng) for _ in range(rng.randint(1, 2))]
+    rng.shuffle(failing)
+    # Twice as many good URLs as slots: whatever the number of failures before them, a
+    # downloader that works in batches of max_concurrent gets one batch of good URLs only, so
+    # batches (judged by the sliding window check) never look like lost slots here.
+    good = [good_page(loopback, rng, delay=LONG) for _ in range(2 * max_concurrent)]
 
     got, _ = download_despite_failures(student, failing + good, max_concurrent, download_timeout=None)
 
@@ -323,5 +337,7 @@ def test_a_failed_request_gives_its_slot_back(student, loopback):
     assert good_at_once >= max_concurrent, (
         f"slots lost: after {len(failing)} failed requests at most {good_at_once} of the"
         f" {len(good)} good URLs were in flight at once, with max_concurrent={max_concurrent}."
-        " A failed request must give its slot back: hold the semaphore with `with semaphore:`."
+        " Each failure took a slot away for good. A failed request must give its slot back: hold"
+        " the semaphore with `with semaphore:` (or release it in a finally block), and catch the"
+        " error inside the thread so that the thread, or the pool worker, goes on."
     )

@@ -8,9 +8,7 @@ plain data for the hidden suite to judge; none of them decides a verdict.
 from __future__ import annotations
 
 import builtins
-import os
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -34,11 +32,14 @@ def _pool(pool_module: ModuleType, n_workers: int) -> Iterator[Any]:
 
 
 def _plain(value: Any) -> Any:
-    """One result as plain data: the str a task returned, or the exception in its place."""
+    """One result as plain data: the str a task returned, {"exact": repr} for None, an int or a
+    bool (so that False and 0 stay apart), or the exception in its place."""
     if isinstance(value, BaseException):
         return {"raised": type(value).__name__, "message": str(value)}
     if type(value) is str:
         return value
+    if value is None or type(value) in (int, bool):
+        return {"exact": repr(value)}
     return {"unexpected": f"{type(value).__name__} {value!r}"[:120]}
 
 
@@ -84,7 +85,7 @@ def _finish_within(seconds: float, work: Callable[[], Any]) -> Any:
     return value
 
 
-def _echo(token: str) -> str:
+def _echo(token: Any) -> Any:
     return token
 
 
@@ -102,7 +103,7 @@ def results_in_submission_order(
     lock = threading.Lock()
     others_done, join_returned = threading.Event(), threading.Event()
 
-    def task(index: int, *, token: str) -> str:
+    def task(index: int, *, token: Any) -> Any:
         with lock:
             calls[index] += 1
         if index == 0:
@@ -252,20 +253,19 @@ def blocking_tasks(
 _idle_pools: list[Any] = []
 
 
-def start_idle_pool(pool_module: ModuleType, n_workers: int, warm_up_tasks: int) -> int:
-    """Start a pool, let it run a few tasks, leave it idle; return this process's id, so that
-    the grader can read the CPU time it uses from the outside."""
+def start_idle_pool(pool_module: ModuleType, n_workers: int, warm_up_tasks: int) -> None:
+    """Start a pool, let it run a few tasks and leave it idle."""
     pool = pool_module.ThreadPool(n_workers)
     _idle_pools.append(pool)
     for index in range(warm_up_tasks):
         pool.submit(_echo, str(index))
     pool.join()
-    return os.getpid()
 
 
-def cpu_seconds(pool_module: ModuleType) -> float:
-    """CPU time of this process as the child sees it: only for systems without /proc."""
-    return time.process_time()
+def idle(pool_module: ModuleType, seconds: float) -> None:
+    """Wait `seconds` without using the CPU while the idle pool's workers wait for tasks: the
+    grader reads how much CPU time the process used meanwhile from the kernel."""
+    threading.Event().wait(seconds)
 
 
 def stop_idle_pool(pool_module: ModuleType) -> None:

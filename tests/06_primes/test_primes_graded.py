@@ -6,7 +6,8 @@ import math
 import multiprocessing
 import os
 import random
-from collections.abc import Callable
+import time
+from functools import partial
 from typing import Any
 
 import pytest
@@ -18,7 +19,15 @@ from grader.harness.sandbox import (
     StudentCodeHung,
     SubmissionFailure,
 )
-from grader.harness.timing import best_speedups, judge_speedup
+from grader.harness.timing import (
+    Speedup,
+    best_speedups,
+    cpu_of_started_processes,
+    frozen,
+    judge_speedup,
+    process_tree,
+    restore_affinity,
+)
 
 SCHEDULES = 3  # forced schedules for the race check of check_threads
 PATIENCE = 5  # seconds a pool's first workers wait for the others (a correct pool: well under 1 s)
@@ -67,9 +76,9 @@ def trusted_is_prime(n: int) -> bool:
     return True
 
 
-def random_prime(low: int, high: int) -> int:
+def random_prime(rng: random.Random, low: int, high: int) -> int:
     while True:
-        candidate = random.randint(low, high)
+        candidate = rng.randint(low, high)
         if trusted_is_prime(candidate):
             return candidate
 
@@ -87,41 +96,50 @@ def why(n: int) -> str:
     return f"{n} = {factor} * {n // factor} is not prime"
 
 
-def edge_numbers() -> list[int]:
+# In every input of is_prime and of the check_* functions: what a classic mistake trips on
+# (below 2, 2 and 3, squares of primes, a value a student might take for "no answer yet").
+ALWAYS = [-7, -1, 0, 1, 2, 3, 4, 9, 25]
+
+
+def edge_numbers(rng: random.Random) -> list[int]:
     small_primes = [p for p in range(2, 100) if trusted_is_prime(p)]
     squares = [p * p for p in small_primes]  # 4, 9, 25, 49: the square root itself is the divisor
     twin_products = [p * (p + 2) for p in small_primes if trusted_is_prime(p + 2)]  # 15, 35, 143
-    numbers = [-random.randint(3, 10**6), -2, -1, 0, 1, 2, 3, 5, 7, 2**31 - 1,
+    numbers = [-rng.randint(3, 10**6), -2, -1, 0, 1, 2, 3, 5, 7, 2**31 - 1,
                *squares, *twin_products, *CARMICHAEL]
-    random.shuffle(numbers)
+    rng.shuffle(numbers)
     return numbers
 
 
-def random_numbers() -> list[int]:
+def random_numbers(rng: random.Random) -> list[int]:
     numbers = (
-        random.sample(range(-20, 20_000), 300)
-        + [random.randint(10**6, 10**9) for _ in range(20)]
-        + [random_prime(10**11, 10**12) for _ in range(4)]
-        + [random_prime(10**5, 10**6) * random_prime(10**5, 10**6) for _ in range(4)]
-        + [random_prime(10**4, 10**6) ** 2 for _ in range(4)]
+        rng.sample(range(-20, 20_000), 300)
+        + [rng.randint(10**6, 10**9) for _ in range(20)]
+        + [random_prime(rng, 10**11, 10**12) for _ in range(4)]
+        + [random_prime(rng, 10**5, 10**6) * random_prime(rng, 10**5, 10**6) for _ in range(4)]
+        + [random_prime(rng, 10**4, 10**6) ** 2 for _ in range(4)]
     )
-    random.shuffle(numbers)
+    numbers = [n for n in numbers if n not in ALWAYS] + ALWAYS
+    rng.shuffle(numbers)
     return numbers
 
 
-def numbers_with_duplicates(count: int) -> list[int]:
-    distinct = random.sample(range(-5, 10**5), count) + [random_prime(10**6, 10**9) for _ in range(3)]
-    numbers = distinct + random.sample(distinct, count // 4)
-    random.shuffle(numbers)
+def numbers_with_duplicates(rng: random.Random, count: int) -> list[int]:
+    """`count` distinct numbers and a few large primes, ALWAYS among them, and a quarter of
+    them again (the edge values always): the result must have one entry per distinct number."""
+    distinct = [n for n in rng.sample(range(-5, 10**5), count) if n not in ALWAYS]
+    distinct += ALWAYS + [random_prime(rng, 10**6, 10**9) for _ in range(3)]
+    numbers = distinct + ALWAYS + rng.sample(distinct, count // 4)
+    rng.shuffle(numbers)
     return numbers
 
 
-def equal_cost_numbers(count: int) -> list[int]:
+def equal_cost_numbers(rng: random.Random, count: int) -> list[int]:
     """Primes near MAGNITUDE and, one in four, products of two primes near its square root."""
     root = math.isqrt(MAGNITUDE)
     return [
-        random_prime(root, root * 101 // 100) * random_prime(root, root * 101 // 100) if index % 4 == 0
-        else random_prime(MAGNITUDE, MAGNITUDE * 102 // 100)
+        random_prime(rng, root, root * 101 // 100) * random_prime(rng, root, root * 101 // 100) if index % 4 == 0
+        else random_prime(rng, MAGNITUDE, MAGNITUDE * 102 // 100)
         for index in range(count)
     ]
 
@@ -195,16 +213,16 @@ def require_correct_mapping(call: str, numbers: list[int], description: dict[str
 
 
 @pytest.mark.group("correctness")
-def test_is_prime_at_the_edges(student):
-    numbers = edge_numbers()
+def test_is_prime_at_the_edges(student, rng):
+    numbers = edge_numbers(rng)
     flags = student.call("is_prime_flags", numbers=numbers)
     require_no_problems("is_prime is wrong at the edges", flag_problems(numbers, flags),
                         edge_advice(wrong_flags(numbers, flags)))
 
 
 @pytest.mark.group("correctness")
-def test_is_prime_agrees_with_a_trusted_check(student):
-    numbers = random_numbers()
+def test_is_prime_agrees_with_a_trusted_check(student, rng):
+    numbers = random_numbers(rng)
     try:
         flags = student.call("is_prime_flags", numbers=numbers, timeout=SLOW_IS_PRIME)
     except StudentCodeHung as hang:
@@ -219,18 +237,18 @@ def test_is_prime_agrees_with_a_trusted_check(student):
 
 @pytest.mark.group("correctness")
 @pytest.mark.parametrize("function", ["check_sequential", "check_threads", "check_processes"])
-def test_check_functions_map_every_number(student, function):
-    numbers = numbers_with_duplicates(random.randint(40, 80))
-    workers = None if function == "check_sequential" else random.randint(2, 4)
+def test_check_functions_map_every_number(student, function, rng):
+    numbers = numbers_with_duplicates(rng, rng.randint(40, 80))
+    workers = None if function == "check_sequential" else rng.randint(2, 4)
     call = f"{function}(<{len(numbers)} numbers>{'' if workers is None else f', {workers}'})"
     description = student.call("run_check", function=function, numbers=numbers, workers=workers)
     require_correct_mapping(call, numbers, description)
 
 
 @pytest.mark.group("correctness")
-def test_check_threads_uses_a_pool_of_workers_threads(student):
-    workers = random.randint(2, 5)
-    numbers = random.sample(range(2, 10**5), 8 * workers)
+def test_check_threads_uses_a_pool_of_workers_threads(student, rng):
+    workers = rng.randint(2, 5)
+    numbers = rng.sample(range(2, 10**5), 8 * workers)
     seen = student.call("thread_pool_usage", numbers=numbers, workers=workers, patience=PATIENCE)
     require_correct_mapping(f"check_threads(<{len(numbers)} numbers>, {workers})", numbers, seen["result"])
     assert seen["threads"] > 0, (
@@ -250,9 +268,9 @@ def test_check_threads_uses_a_pool_of_workers_threads(student):
 
 
 @pytest.mark.group("correctness")
-def test_check_threads_checks_each_number_once_under_forced_interleavings(student, schedules):
-    workers = random.randint(3, 4)
-    numbers = random.sample(range(2, 1000), random.randint(100, 140))  # short checks: many hand-outs
+def test_check_threads_checks_each_number_once_under_forced_interleavings(student, schedules, rng):
+    workers = rng.randint(3, 4)
+    numbers = rng.sample(range(2, 1000), rng.randint(100, 140))  # short checks: many hand-outs
     call = f"check_threads(<{len(numbers)} numbers>, {workers})"
     runs = student.call("check_threads_under_preemption", seeds=schedules.seeds(SCHEDULES),
                         numbers=numbers, workers=workers)
@@ -299,9 +317,9 @@ def what_went_wrong(failure: SubmissionFailure) -> str:
 
 @pytest.mark.group("start_methods")
 @pytest.mark.parametrize("start_method", multiprocessing.get_all_start_methods())
-def test_check_processes_works_under_every_start_method(sandbox, start_method):
-    numbers = numbers_with_duplicates(random.randint(30, 60))
-    workers = random.randint(2, 3)
+def test_check_processes_works_under_every_start_method(sandbox, start_method, rng):
+    numbers = numbers_with_duplicates(rng, rng.randint(30, 60))
+    workers = rng.randint(2, 3)
     call = f"check_processes(<{len(numbers)} numbers>, {workers}) under the '{start_method}' start method"
     box = sandbox("student", start_method=start_method)
     try:
@@ -318,88 +336,135 @@ def test_check_processes_works_under_every_start_method(sandbox, start_method):
 # -- speedup ------------------------------------------------------------------------------------
 
 
-def sequential_seconds(box: Sandbox, count: int) -> float:
-    """The trusted sequential baseline on `count` fresh numbers: the CPU time it took, read by
-    this process. Wall-clock time would grow whenever another program took the CPU away, and a
-    few such moments in every sequential round were enough to lift a thread pool over the bar;
-    CPU time measures the same work the same way however busy the machine is."""
-    numbers = equal_cost_numbers(count)
-    flags, seconds = box.cpu_timed_call("sequential_baseline", numbers=numbers)
-    require_no_problems("is_prime gave wrong answers", flag_problems(numbers, flags))
-    return seconds
+def process_of(box: Sandbox) -> int:
+    """The pid of the sandbox's process, which also leads its process group."""
+    return box._process.pid  # noqa: SLF001 - Sandbox has no public pid yet
 
 
-def parallel_seconds(box: Sandbox, count: int, workers: int) -> float:
-    numbers = equal_cost_numbers(count)
-    description, seconds = box.timed_call("run_check", function="check_processes", numbers=numbers, workers=workers)
+def watched(box: Sandbox, numbers: list[int], workers: int) -> dict[str, Any]:
+    """check_processes with every is_prime call watched (see probes.watched_check_processes),
+    its result checked."""
+    seen = box.call("watched_check_processes", numbers=numbers, workers=workers, patience=PATIENCE,
+                    timeout=POOL_TIMEOUT)
+    require_correct_mapping(f"check_processes(<{len(numbers)} numbers>, {workers})", numbers, seen["result"])
+    return seen
+
+
+def skip_unless_workers_can_be_watched(box: Sandbox, seen: dict[str, Any]) -> None:
+    """Skip, saying why, when no worker reported a call because the grader could not watch
+    workers started by spawn or forkserver; a pool that really called is_prime in workers, or
+    any worker that reported in, shows that the watch works."""
+    if seen["workers_seen"] or seen["hellos"] or box.call("worker_hook_works"):
+        return
+    pytest.skip("the grader cannot watch worker processes started by spawn or"
+                " forkserver here (the sandbox does not run probes.in_worker() in them)")
+
+
+@pytest.mark.group("speedup")
+def test_check_processes_works_in_other_processes(student, rng):
+    workers = rng.randint(2, 3)
+    numbers = rng.sample(range(2, 10**6), 400)
+    seen = watched(student, numbers, workers)
+    skip_unless_workers_can_be_watched(student, seen)
+    unchecked = sorted(set(numbers) - set(seen["in_workers"]))
+    assert not unchecked, (
+        f"no worker processes checked {len(unchecked)} of the {len(numbers)} numbers (e.g."
+        f" {', '.join(map(str, unchecked[:3]))}): check_processes must run is_prime on them in a"
+        " pool of worker processes, for example ProcessPoolExecutor(max_workers=workers).map(is_prime,"
+        f" numbers). {seen['calls_here']} is_prime calls ran in the process that called check_processes;"
+        " threads share its GIL and cannot check numbers in parallel."
+    )
+
+
+@pytest.mark.group("speedup")
+@pytest.mark.parametrize("start_method", multiprocessing.get_all_start_methods())
+def test_check_processes_keeps_its_workers_busy_at_once(sandbox, usable_cores, rng, start_method):
+    # Not the size a pool picks by itself, so that ignoring `workers` shows.
+    workers = rng.choice([n for n in (2, 3, 4) if n not in (os.cpu_count(), usable_cores)])
+    numbers = rng.sample(range(2, 10**6), 8 * workers)
+    box = sandbox("student", start_method=start_method)
+    seen = watched(box, numbers, workers)
+    skip_unless_workers_can_be_watched(box, seen)
+    assert seen["peak"] == workers, (
+        f"not {workers} workers at once: at most {seen['peak']} worker processes were checking"
+        f" numbers at the same time, {seen['workers_seen']} in all (start method '{start_method}')."
+        " Create one pool of exactly `workers` processes and hand it all the numbers at once, with"
+        " pool.map(is_prime, numbers); waiting for each result before submitting the next number,"
+        " or a new pool per number, makes the workers take turns."
+    )
+
+
+def parallel_run(box: Sandbox, rng: random.Random, count: int, workers: int) -> Speedup:
+    """check_processes on `count` fresh numbers: the CPU time its worker processes used, read
+    from the kernel by this process (the time the same work takes one number after another),
+    and the seconds the call took. Both come from the one real call, so a submission cannot
+    tell a baseline apart and make it slower; work done outside worker processes, or CPU time
+    taken away by other programs, does not count as work."""
+    numbers = equal_cost_numbers(rng, count)
+    root = process_of(box)
+    before = process_tree(root)
+    started = time.perf_counter()
+    description = box.call("run_check", function="check_processes", numbers=numbers, workers=workers)
+    elapsed = time.perf_counter() - started
+    after = process_tree(root)
     require_correct_mapping(f"check_processes(<{count} numbers>, {workers})", numbers, description)
-    return seconds
+    if before is None or after is None:
+        raise AssertionError(f"the process running primes.py ended during check_processes(<{count} numbers>, {workers})")
+    return Speedup(cpu_of_started_processes(before, after), elapsed)
 
 
-def equal_work(student: Sandbox, reference: Sandbox, workers: int) -> dict[str, int]:
+class Candidates:
+    """The student's and the reference's sandboxes, measured in turns. The student's processes
+    are stopped while the reference is measured, and the reference may use every core again
+    before each of its rounds, so that nothing the submission runs can slow the reference."""
+
+    def __init__(self, student: Sandbox, reference: Sandbox) -> None:
+        self.student, self.reference = student, reference
+        self.confined: list[int] = []  # reference threads found confined to fewer cores
+
+    def run(self, name: str, rng: random.Random, count: int, workers: int) -> Speedup:
+        if name == "student":
+            return parallel_run(self.student, rng, count, workers)
+        with frozen(process_of(self.student)):
+            self.confined += restore_affinity(process_of(self.reference))
+            return parallel_run(self.reference, rng, count, workers)
+
+
+def equal_work(candidates: Candidates, rng: random.Random, workers: int) -> dict[str, int]:
     """How many numbers each candidate checks per timed call. A student whose is_prime is
     faster than the reference's gets more, as many as it checks in the reference's time, so
-    that starting the pool does not become most of what is measured. The two are timed
+    that starting the pool does not become most of what is measured. The two are measured
     interleaved on a small sample, so that a busy machine slows both alike, and the least
-    disturbed time counts. A student never gets fewer numbers than the reference: noise can
-    only give it more, which costs time but never lowers its speedup."""
+    disturbed measurement counts. A student never gets fewer numbers than the reference: noise
+    can only give it more, which costs time but never lowers its speedup."""
     sample = 4 * workers
-    fastest = {"student": math.inf, "reference": math.inf}
+    least = {"student": math.inf, "reference": math.inf}
     for _ in range(3):
-        for name, box in (("student", student), ("reference", reference)):
-            fastest[name] = min(fastest[name], sequential_seconds(box, sample))
+        for name in least:
+            least[name] = min(least[name], candidates.run(name, rng, sample, workers).sequential)
     shares = math.ceil(REFERENCE_NUMBERS / workers)
-    faster = max(1.0, fastest["reference"] / fastest["student"])
+    faster = max(1.0, least["reference"] / max(least["student"], 1e-3))
     return {"student": min(MAX_NUMBERS, workers * round(shares * faster)), "reference": workers * shares}
 
 
-def speedup_timers(box: Sandbox, count: int, workers: int) -> tuple[Callable[[], float], Callable[[], float]]:
-    return (lambda: sequential_seconds(box, count)), (lambda: parallel_seconds(box, count, workers))
-
-
 @pytest.mark.group("speedup")
-def test_check_processes_works_in_other_processes(student):
-    workers = random.randint(2, 3)
-    numbers = random.sample(range(2, 10**6), 400)
-    seen = student.call("is_prime_calls_in_this_process", numbers=numbers, workers=workers)
-    require_correct_mapping(f"check_processes(<{len(numbers)} numbers>, {workers})", numbers, seen["result"])
-    assert seen["calls_here"] < len(numbers), (
-        f"no worker processes: check_processes checked all {len(numbers)} numbers inside the"
-        " process that called it. Threads share that process's GIL, so they cannot run"
-        " is_prime in parallel: use a process pool such as ProcessPoolExecutor(max_workers=workers)."
-    )
-
-
-@pytest.mark.group("speedup")
-def test_check_processes_keeps_its_workers_busy_at_once(student, usable_cores):
-    # Not the size a pool picks by itself, so that ignoring `workers` shows.
-    workers = random.choice([n for n in (2, 3, 4) if n not in (os.cpu_count(), usable_cores)])
-    numbers = random.sample(range(2, 10**6), 8 * workers)
-    seen = student.call("worker_concurrency", numbers=numbers, workers=workers, patience=PATIENCE)
-    require_correct_mapping(f"check_processes(<{len(numbers)} numbers>, {workers})", numbers, seen["result"])
-    if seen["seen"] == 0:
-        return  # workers not forked from the calling process cannot be watched; the timing test judges them
-    assert seen["peak"] == workers, (
-        f"not {workers} workers at once: at most {seen['peak']} worker processes were checking"
-        f" numbers at the same time, {seen['seen']} in all. Create one pool of exactly `workers`"
-        " processes and hand it all the numbers at once, with pool.map(is_prime, numbers); waiting"
-        " for each result before submitting the next number, or a new pool per number, makes the"
-        " workers take turns."
-    )
-
-
-@pytest.mark.group("speedup")
-def test_check_processes_is_faster_than_sequential(student, reference, usable_cores):
+def test_check_processes_is_faster_than_sequential(student, reference, usable_cores, rng):
     if usable_cores < 2:
         pytest.skip(f"a speedup needs at least 2 usable cores; this machine gives the grader {usable_cores}")
+    if process_tree(process_of(student)) is None:
+        pytest.skip("this OS does not let the grader read the CPU time of worker processes")
     workers = usable_cores
     for box in (student, reference):  # the first pool and the first imports are not timed
-        box.call("run_check", function="check_processes", numbers=equal_cost_numbers(workers), workers=workers)
-    counts = equal_work(student, reference, workers)
+        box.call("run_check", function="check_processes", numbers=equal_cost_numbers(rng, workers), workers=workers)
+    candidates = Candidates(student, reference)
+    counts = equal_work(candidates, rng, workers)
     speedups = best_speedups(
-        {"student": speedup_timers(student, counts["student"], workers),
-         "reference": speedup_timers(reference, counts["reference"], workers)},
+        {name: partial(candidates.run, name, rng, counts[name], workers) for name in ("student", "reference")},
         rounds=SPEEDUP_ROUNDS,
+    )
+    assert not candidates.confined, (
+        "your code changed the CPU affinity of a process outside your own (the reference's, which"
+        " the grader measures beside yours). A submission must not touch other processes."
     )
     verdict = judge_speedup(speedups["student"], speedups["reference"], usable_cores)
     if not verdict.measurable:

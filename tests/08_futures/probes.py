@@ -40,8 +40,9 @@ PREEMPTION_RATE = 0.3
 class Calls:
     """Trusted callables built from a plan.
 
-    Each step of the plan is {"after": seconds, "kind": "value", "value": int} or
+    Each step of the plan is {"after": seconds, "kind": "value", "value": int or None} or
     {"after": seconds, "kind": "raise" | "return_error", "error": builtin type name, "message": str}.
+    A step with "again_of": j stands for the very callable of step j (an earlier one) once more.
     With `meet_within`, the calls first wait (that long at most) until all of them are running,
     so that they end at the same moment.
     """
@@ -51,7 +52,9 @@ class Calls:
         self._barrier = None if meet_within is None else threading.Barrier(len(plan), timeout=meet_within)
         errors = [getattr(builtins, step["error"])(step["message"]) if "error" in step else None
                   for step in plan]
-        self.calls = [self._make_call(step, error) for step, error in zip(plan, errors)]
+        self.calls: list[Callable[[], Any]] = []
+        for step, error in zip(plan, errors):
+            self.calls.append(self.calls[step["again_of"]] if "again_of" in step else self._make_call(step, error))
 
     def _make_call(self, step: dict[str, Any], error: Exception | None) -> Callable[[], Any]:
         def call() -> Any:
@@ -73,10 +76,10 @@ class Calls:
 
 
 def describe(thing: object) -> dict[str, Any]:
-    """Plain data for a result: an int, an exception, or else the name of its type."""
+    """Plain data for a result: an int or None, an exception, or else the name of its type."""
     if isinstance(thing, BaseException):
         return {"kind": "exception", "type": type(thing).__name__, "message": str(thing)[:300]}
-    if type(thing) is int:
+    if thing is None or type(thing) is int:
         return {"kind": "value", "value": thing}
     return {"kind": "other", "type": type(thing).__name__}
 
@@ -220,6 +223,12 @@ def map_processes_workers(
     finally:
         shutil.rmtree(meeting_place, ignore_errors=True)
     return {"outcome": outcome, "caller": os.getpid()}
+
+
+def map_processes_of_nothing(tasks: ModuleType, max_workers: int) -> dict[str, Any]:
+    """What map_processes() makes of an empty list of items."""
+    return _outcome(tasks, lambda: tasks.map_processes(meet_a_second_worker, [], max_workers),
+                    _list_of(pair_or_none))
 
 
 def pair_or_none(item: Any) -> list[int] | None:

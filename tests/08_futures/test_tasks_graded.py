@@ -5,6 +5,11 @@ returns a value, raises, or returns an exception object. Times are chosen with w
 that the order in which the calls end is the same on a busy machine, and every duration that
 decides a verdict is measured here, outside the student's process.
 
+Every random choice comes from the `rng` fixture, so `--seed N` replays the same calls. What a
+classic mistake trips on is in every run: calls that return 0 or None (values a student might
+take for "no result"), the same call twice, no calls or items at all, and a winner that
+returns a false value.
+
 PYTEST_DONT_REWRITE: a failed assert shows its message alone, without pytest's explanation.
 """
 
@@ -12,7 +17,6 @@ from __future__ import annotations
 
 import multiprocessing
 import random
-import secrets
 from typing import Any, NoReturn
 
 import pytest
@@ -28,14 +32,19 @@ SCHEDULES = 8  # forced schedules for the race check
 # -- plans and how to talk about them -------------------------------------------------------------
 
 
-def returns_value(after: float) -> dict[str, Any]:
-    return {"after": after, "kind": "value", "value": random.randint(10**5, 10**9)}
+RANDOM_VALUE = object()  # returns_value(): draw the value
 
 
-def fails(after: float, error: str | None = None, kind: str = "raise") -> dict[str, Any]:
+def returns_value(rng: random.Random, after: float, value: int | None | object = RANDOM_VALUE) -> dict[str, Any]:
+    if value is RANDOM_VALUE:
+        value = rng.randint(10**5, 10**9)
+    return {"after": after, "kind": "value", "value": value}
+
+
+def fails(rng: random.Random, after: float, error: str | None = None, kind: str = "raise") -> dict[str, Any]:
     """A call that raises (kind "raise") or returns (kind "return_error") an exception object."""
-    return {"after": after, "kind": kind, "error": error or random.choice(ERROR_TYPES),
-            "message": f"call failed ({secrets.token_hex(4)})"}
+    return {"after": after, "kind": kind, "error": error or rng.choice(ERROR_TYPES),
+            "message": f"call failed ({rng.getrandbits(32):08x})"}
 
 
 def expected(step: dict[str, Any]) -> dict[str, Any]:
@@ -52,12 +61,12 @@ def show(thing: dict[str, Any] | None) -> str:
     if thing is None:
         return "something else"
     if thing["kind"] == "value":
-        return str(thing["value"])
+        return repr(thing["value"])
     if thing["kind"] == "exception":
         return f"{thing['type']}({thing['message']!r})"
     if thing["kind"] == "list":
         return "a list of " + str(len(thing["items"])) + " results"
-    return "None" if thing["type"] == "NoneType" else f"a {thing['type']}"
+    return f"a {thing['type']}"
 
 
 def show_step(step: dict[str, Any]) -> str:
@@ -84,12 +93,23 @@ def fail(message: str) -> NoReturn:
     raise AssertionError(message)
 
 
-def shuffle_keeping_inside(steps: list[dict[str, Any]], inside: dict[str, Any]) -> list[dict[str, Any]]:
+def shuffle_keeping_inside(
+    rng: random.Random, steps: list[dict[str, Any]], inside: dict[str, Any]
+) -> list[dict[str, Any]]:
     """The steps in random order, with `inside` neither first nor last."""
     others = [step for step in steps if step is not inside]
-    random.shuffle(others)
-    others.insert(random.randint(1, len(others) - 1), inside)
+    rng.shuffle(others)
+    others.insert(rng.randint(1, len(others) - 1), inside)
     return others
+
+
+def success_that_looks_false(step: dict[str, Any]) -> str:
+    """Advice for a winner whose value is false, which a check of the result's truth skips."""
+    if step["kind"] != "value" or step["value"]:
+        return ""
+    return (f" A call that returns {step['value']!r} has succeeded like any other: a call has failed only"
+            " when it raised, which future.exception() tells; do not judge by the result's truth or"
+            " compare it with None.")
 
 
 # -- run_all --------------------------------------------------------------------------------------
@@ -114,47 +134,78 @@ def check_run_all_results(outcome: dict[str, Any], plan: list[dict[str, Any]], c
     wrong = [i for i, (seen, want) in enumerate(zip(items, wanted)) if not matches(seen, want)]
     if not wrong:
         return
-    if all(any(matches(seen, want) for seen in items) for want in wanted):
+    if all_there(items, wanted):
         fail(
             f"{call}: the results are all there, but not in the order of the calls (position"
             f" {wrong[0]} holds {show(items[wrong[0]])}, the result of another call). They seem to be in"
             " the order the calls finished, which is what as_completed() gives. Keep the futures in a"
             " list in the order you submitted the calls and take the results from that list."
         )
+    twins = [i for i in wrong if "again_of" in plan[i]]
+    if twins:
+        fail(
+            f"{call}: calls[{twins[0]}] is the very same call as calls[{plan[twins[0]]['again_of']}], and"
+            f" position {twins[0]} holds {show(items[twins[0]])} instead of its own result"
+            f" {show(wanted[twins[0]])}. Find each result's place by its position (for example with"
+            " enumerate), not by looking the call up: calls.index() or a dict keyed by the call finds"
+            " only one of the two."
+        )
     details = "; ".join(
         f"position {i} holds {show(items[i])}, but calls[{i}] {show_step(plan[i])}" for i in wrong[:3]
     )
-    fail(f"{call}: {details}. An exception a call raises belongs at its position, as an object.")
+    advice = (" An exception a call raises belongs at its position, as an object."
+              if any(plan[i]["kind"] != "value" for i in wrong) else "")
+    fail(f"{call}: {details}.{advice}")
+
+
+def all_there(items: list[dict[str, Any] | None], wanted: list[dict[str, Any]]) -> bool:
+    """Whether every wanted result is among the items, as often as it is wanted."""
+    left = list(items)
+    for want in wanted:
+        found = next((index for index, seen in enumerate(left) if matches(seen, want)), None)
+        if found is None:
+            return False
+        del left[found]
+    return True
 
 
 @pytest.mark.group("run_all")
-def test_run_all_keeps_input_order(student):
-    n_calls = random.randint(4, 8)
-    plan = [returns_value(round(random.uniform(0.0, 0.15), 3)) for _ in range(n_calls)]
+def test_run_all_keeps_input_order(student, rng):
+    plan = [returns_value(rng, round(rng.uniform(0.0, 0.15), 3)) for _ in range(rng.randint(4, 8))]
     # One call takes far longer; with any two workers, the call after it finishes first.
-    plan[random.randrange(n_calls - 1)]["after"] = 0.6
-    max_workers = random.randint(2, n_calls)
+    plan[rng.randrange(len(plan) - 1)]["after"] = 0.6
+    for false_value in (0, None):  # what a student might take for "no result yet"
+        plan.insert(rng.randint(0, len(plan)), returns_value(rng, round(rng.uniform(0.0, 0.15), 3), false_value))
+    # The very same call twice (one whose value is neither 0 nor None): a result placed by looking
+    # the call up lands on the first of the two.
+    twin = rng.choice([index for index, step in enumerate(plan) if step["value"] not in (0, None)])
+    plan.insert(rng.randint(twin + 1, len(plan)), dict(plan[twin], again_of=twin))
+    max_workers = rng.randint(2, len(plan))
     outcome = student.call("run_all", plan=plan, max_workers=max_workers)
-    check_run_all_results(outcome, plan, f"run_all(<{n_calls} calls>, max_workers={max_workers})")
+    check_run_all_results(outcome, plan, f"run_all(<{len(plan)} calls>, max_workers={max_workers})")
+    nothing = student.call("run_all", plan=[], max_workers=max_workers)
+    assert nothing == {"how": "returned", "result": {"kind": "list", "items": []}}, (
+        f"run_all([], max_workers={max_workers}) {show_outcome(nothing)}; expected []: no calls, no results"
+    )
 
 
 @pytest.mark.group("run_all")
-def test_run_all_keeps_exceptions_in_place(student):
-    n_calls = random.randint(5, 9)
-    plan = [returns_value(round(random.uniform(0.0, 0.1), 3)) for _ in range(n_calls)]
-    raisers = random.sample(range(n_calls), 3)
-    errors = random.sample(ERROR_TYPES, 3)
+def test_run_all_keeps_exceptions_in_place(student, rng):
+    n_calls = rng.randint(5, 9)
+    plan = [returns_value(rng, round(rng.uniform(0.0, 0.1), 3)) for _ in range(n_calls)]
+    raisers = rng.sample(range(n_calls), 3)
+    errors = rng.sample(ERROR_TYPES, 3)
     for position, error, kind in zip(raisers, errors, ["raise", "raise", "return_error"]):
-        plan[position] = fails(round(random.uniform(0.0, 0.1), 3), error, kind)
-    max_workers = random.randint(2, n_calls)
+        plan[position] = fails(rng, round(rng.uniform(0.0, 0.1), 3), error, kind)
+    max_workers = rng.randint(2, n_calls)
     outcome = student.call("run_all", plan=plan, max_workers=max_workers)
     check_run_all_results(outcome, plan, f"run_all(<{n_calls} calls>, max_workers={max_workers})")
 
 
 @pytest.mark.group("run_all")
-def test_run_all_respects_max_workers(student):
-    max_workers = random.randint(2, 4)
-    n_calls = 2 * max_workers + random.randint(1, 3)
+def test_run_all_respects_max_workers(student, rng):
+    max_workers = rng.randint(2, 4)
+    n_calls = 2 * max_workers + rng.randint(1, 3)
     seen = student.call("run_all_crowd", n_calls=n_calls, max_workers=max_workers, patience=3.0, hold=0.5)
     call = f"run_all(<{n_calls} calls>, max_workers={max_workers})"
     assert seen["peak"] <= max_workers, (
@@ -179,30 +230,34 @@ def run_first_success(
 
 
 @pytest.mark.group("first_success")
-def test_first_success_does_not_wait_for_slow_calls(student):
-    winner = returns_value(0.2)
-    plan = [returns_value(SLOW) for _ in range(random.randint(2, 4))]
-    plan.insert(random.randint(0, len(plan)), winner)
+def test_first_success_does_not_wait_for_slow_calls(student, rng):
+    winner = returns_value(rng, 0.2)
+    plan = [returns_value(rng, SLOW) for _ in range(rng.randint(2, 4))]
+    plan.insert(rng.randint(0, len(plan)), winner)
     outcome, seconds = run_first_success(student, plan, timeout=3 * SLOW)
+    # The time first: a first_success() that waits for every call may then pick any of them.
+    assert seconds < QUICK_ANSWER, (
+        f"first_success took {seconds:.1f} s, although calls[{plan.index(winner)}] succeeded after 0.2 s:"
+        f" it waited for the {len(plan) - 1} slow calls ({SLOW:.0f} s each). Leaving a `with"
+        " ThreadPoolExecutor(...)` block waits for every call, and so does concurrent.futures.wait()"
+        " unless told return_when=FIRST_COMPLETED; create the executor without `with`, take the"
+        " futures from as_completed() and end with executor.shutdown(wait=False, cancel_futures=True)."
+    )
     assert outcome["how"] == "returned" and matches(outcome["result"], expected(winner)), (
         f"first_success {show_outcome(outcome)}; expected {show(expected(winner))}, the value of"
         f" calls[{plan.index(winner)}], the only call to succeed within {SLOW:.0f} s"
     )
-    assert seconds < QUICK_ANSWER, (
-        f"first_success took {seconds:.1f} s, although calls[{plan.index(winner)}] succeeded after 0.2 s:"
-        f" it waited for the {len(plan) - 1} slow calls ({SLOW:.0f} s each). Leaving a `with"
-        " ThreadPoolExecutor(...)` block waits for every call; create the executor without `with` and"
-        " end with executor.shutdown(wait=False, cancel_futures=True)."
-    )
 
 
 @pytest.mark.group("first_success")
-@pytest.mark.parametrize("winner_kind", ["value", "return_error"])
-def test_first_success_skips_failed_calls(student, winner_kind):
-    winner = returns_value(0.3) if winner_kind == "value" else fails(0.3, kind="return_error")
-    plan = [fails(round(random.uniform(0.0, 0.05), 3)) for _ in range(random.randint(1, 2))]
-    plan += [returns_value(SLOW), winner]
-    random.shuffle(plan)
+@pytest.mark.parametrize("winner_kind", ["returns_None", "returns_0", "returns_an_exception"])
+def test_first_success_skips_failed_calls(student, rng, winner_kind):
+    # Each winner returns what a student might take for a failure, and is a success all the same.
+    winner = {"returns_None": returns_value(rng, 0.3, value=None), "returns_0": returns_value(rng, 0.3, value=0),
+              "returns_an_exception": fails(rng, 0.3, kind="return_error")}[winner_kind]
+    plan = [fails(rng, round(rng.uniform(0.0, 0.05), 3)) for _ in range(rng.randint(1, 2))]
+    plan += [returns_value(rng, SLOW), winner]
+    rng.shuffle(plan)
     outcome, _ = run_first_success(student, plan, timeout=3 * SLOW)
     if outcome["how"] == "returned" and matches(outcome["result"], expected(winner)):
         return
@@ -214,20 +269,21 @@ def test_first_success_skips_failed_calls(student, winner_kind):
             f" but {story}: a failed call does not win. Skip the calls whose future.exception() is"
             " not None and wait for the next one to finish."
         )
-    if winner_kind == "return_error":
+    if winner_kind == "returns_an_exception":
         fail(
             f"first_success {show_outcome(outcome)}, but {story}: returning an exception object is"
             " a success like any other value. Only a call that raises has failed: ask"
             " future.exception(), not isinstance(result, Exception)."
         )
-    fail(f"first_success {show_outcome(outcome)}, but {story}; expected {show(expected(winner))}")
+    fail(f"first_success {show_outcome(outcome)}, but {story}; expected {show(expected(winner))}."
+         + success_that_looks_false(winner))
 
 
 @pytest.mark.group("first_success")
-def test_first_success_raises_timeout_error_in_time(student):
-    timeout = round(random.uniform(0.3, 0.6), 2)
-    plan = [fails(0.05)] + [returns_value(SLOW) for _ in range(random.randint(1, 3))]
-    random.shuffle(plan)
+def test_first_success_raises_timeout_error_in_time(student, rng):
+    timeout = round(rng.uniform(0.3, 0.6), 2)
+    plan = [fails(rng, 0.05)] + [returns_value(rng, SLOW) for _ in range(rng.randint(1, 3))]
+    rng.shuffle(plan)
     outcome, seconds = run_first_success(student, plan, timeout=timeout)
     story = f"no call succeeded within timeout={timeout} s (one failed, the others needed {SLOW:.0f} s)"
     assert outcome["how"] == "raised" and outcome["error"]["timeout"], (
@@ -245,11 +301,11 @@ def test_first_success_raises_timeout_error_in_time(student):
 
 
 @pytest.mark.group("first_success")
-def test_first_success_reraises_the_last_failure(student):
-    errors = random.sample(ERROR_TYPES, 4)
-    by_end = [fails(0.05 + 0.2 * rank, error) for rank, error in enumerate(errors)]
+def test_first_success_reraises_the_last_failure(student, rng):
+    errors = rng.sample(ERROR_TYPES, 4)
+    by_end = [fails(rng, 0.05 + 0.2 * rank, error) for rank, error in enumerate(errors)]
     first, last = by_end[0], by_end[-1]
-    plan = shuffle_keeping_inside(by_end, inside=last)
+    plan = shuffle_keeping_inside(rng, by_end, inside=last)
     outcome, seconds = run_first_success(student, plan, timeout=3 * SLOW)
     story = (f"every call failed, the last one was calls[{plan.index(last)}], which {show_step(last)}")
     if raised(outcome, first):
@@ -266,8 +322,8 @@ def test_first_success_reraises_the_last_failure(student):
 
 
 @pytest.mark.group("first_success")
-def test_first_success_when_all_fail_at_once(student, schedules):
-    plan = [fails(0.0) for _ in range(5)]  # no more than the smallest default pool: 5 threads
+def test_first_success_when_all_fail_at_once(student, schedules, rng):
+    plan = [fails(rng, 0.0) for _ in range(5)]  # no more than the smallest default pool: 5 threads
     # The calls wait at most 0.5 s for each other, so they have all failed long before the
     # timeout, even on a pool too small to run them all at once.
     try:
@@ -314,10 +370,11 @@ def check_it_returned(outcome: dict[str, Any], call: str) -> None:
 
 @pytest.mark.group("processes")
 @pytest.mark.parametrize("start_method", START_METHODS)
-def test_map_processes_runs_items_in_worker_processes(sandbox, start_method):
+def test_map_processes_runs_items_in_worker_processes(sandbox, rng, start_method):
     student = sandbox("student", start_method=start_method)
-    max_workers = random.randint(2, 3)
-    tokens = random.sample(range(10**6), 2 * max_workers + random.randint(0, 3))
+    max_workers = rng.randint(2, 3)
+    tokens = rng.sample(range(10**6), 2 * max_workers + rng.randint(0, 3))
+    tokens.insert(rng.randint(0, len(tokens)), rng.choice(tokens))  # the same item twice
     call = f"map_processes(fn, <{len(tokens)} items>, max_workers={max_workers}) under {start_method}"
     seen = student.call("map_processes_workers", tokens=tokens, max_workers=max_workers, patience=8.0)
     outcome = seen["outcome"]
@@ -335,3 +392,8 @@ def test_map_processes_runs_items_in_worker_processes(sandbox, start_method):
     assert len(pids) > 1, f"{call} ran every item in one single worker process; expected up to {max_workers}"
     assert seen["caller"] not in pids, f"{call} ran some items in the calling process; use worker processes"
     assert len(pids) <= max_workers, f"{call} used {len(pids)} worker processes, more than max_workers"
+    nothing = student.call("map_processes_of_nothing", max_workers=max_workers)
+    assert nothing == {"how": "returned", "result": {"kind": "list", "items": []}}, (
+        f"map_processes(fn, [], max_workers={max_workers}) under {start_method} {show_outcome(nothing)};"
+        " expected []: no items, no results"
+    )

@@ -1,29 +1,50 @@
-"""Speedup verdicts: relative to the reference measured in the same rounds."""
+"""Speedup verdicts: relative to the reference measured in the same rounds; CPU time read by
+the kernel for whole process trees; candidates kept from disturbing each other."""
 
-from itertools import count
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
 
 import pytest
 
-from grader.harness.timing import MIN_MEASURABLE_SPEEDUP, Speedup, best_speedups, judge_speedup, usable_cores
+from grader.harness.timing import (
+    MIN_MEASURABLE_SPEEDUP,
+    Speedup,
+    best_speedups,
+    cpu_clock_of,
+    cpu_of_started_processes,
+    frozen,
+    judge_speedup,
+    process_tree,
+    restore_affinity,
+    usable_cores,
+)
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and CPU clocks of other processes are Linux's")
 
 
 def test_best_speedups_keeps_the_fastest_of_each_side_and_interleaves():
     calls = []
-    clock = count()
 
-    def timer(name, seconds):
-        def run():
+    def measurement(name, sequential, parallel):
+        rounds = iter(zip(sequential, parallel))  # each candidate's own times, round after round
+
+        def measure():
             calls.append(name)
-            return seconds[next(clock) % len(seconds)]
-        return run
+            return Speedup(*next(rounds))
+        return measure
 
     result = best_speedups({
-        "a": (timer("a-seq", [2.0, 1.0]), timer("a-par", [1.0, 0.5])),
-        "b": (timer("b-seq", [4.0]), timer("b-par", [4.0])),
-    }, rounds=2)
-    assert calls == ["a-seq", "a-par", "b-seq", "b-par", "b-seq", "b-par", "a-seq", "a-par"]
-    assert result["b"].ratio == 1.0
-    assert result["a"].sequential <= 2.0 and result["a"].parallel <= 1.0
+        # a's fastest sequential and fastest parallel times come from different rounds
+        "a": measurement("a", [3.0, 1.5, 2.0], [1.0, 2.0, 0.5]),
+        "b": measurement("b", [4.0, 5.0, 6.0], [4.0, 2.5, 3.0]),
+    }, rounds=3)
+    assert calls == ["a", "b", "b", "a", "a", "b"]  # the order rotates every round
+    assert result == {"a": Speedup(1.5, 0.5), "b": Speedup(4.0, 2.5)}
+    assert result["a"].ratio == 3.0 and result["b"].ratio == 1.6
 
 
 @pytest.mark.parametrize(("student", "reference", "passed"), [
@@ -46,3 +67,125 @@ def test_a_machine_too_busy_to_measure_is_not_a_verdict():
 
 def test_usable_cores_is_at_least_one():
     assert usable_cores() >= 1
+
+
+# -- process trees --------------------------------------------------------------------------------
+
+BURN = """
+import time
+def burn(seconds):
+    until = time.process_time() + seconds
+    while time.process_time() < until:
+        pass
+"""
+
+
+@pytest.fixture
+def python_child() -> Iterator:
+    """Factory: a Python child process running `code`, with stdin and stdout as pipes."""
+    started = []
+
+    def start(code: str) -> subprocess.Popen:
+        # A process group of its own, as a sandbox has, so that frozen() can stop it whole.
+        group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
+        child = subprocess.Popen([sys.executable, "-c", BURN + textwrap.dedent(code)], text=True,
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, **group)
+        started.append(child)
+        return child
+
+    yield start
+    for child in started:
+        child.kill()
+        child.wait()
+
+
+@linux_only
+def test_cpu_of_started_processes_counts_ended_workers_and_not_the_caller(python_child):
+    child = python_child("""
+        import multiprocessing, sys
+        sys.stdin.readline()
+        burn(0.3)  # the calling process's own work
+        workers = [multiprocessing.get_context("fork").Process(target=burn, args=(0.3,)) for _ in range(2)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        print("done", flush=True)
+        sys.stdin.readline()
+    """)
+    before = process_tree(child.pid)
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    assert child.stdout.readline() == "done\n"
+    after = process_tree(child.pid)
+    assert before is not None and after is not None
+    assert after.pids == [child.pid]  # the workers ended and were waited for
+    worked = cpu_of_started_processes(before, after)
+    assert 0.55 <= worked <= 0.75, f"two workers of 0.3 CPU seconds each measured as {worked:.2f} s"
+
+
+@linux_only
+def test_cpu_of_started_processes_counts_workers_still_running(python_child):
+    child = python_child("""
+        import multiprocessing, sys
+        sys.stdin.readline()
+        worker = multiprocessing.get_context("fork").Process(target=burn, args=(60,))
+        worker.start()
+        burn(0.2)
+        print("done", flush=True)
+        worker.join()
+    """)
+    before = process_tree(child.pid)
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    assert child.stdout.readline() == "done\n"
+    time.sleep(0.3)
+    after = process_tree(child.pid)
+    assert len(after.pids) == 2
+    assert cpu_of_started_processes(before, after) >= 0.1
+
+
+def test_process_tree_of_a_process_that_is_gone_is_none():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert process_tree(child.pid) is None
+
+
+@linux_only
+def test_a_frozen_tree_uses_no_cpu_until_it_thaws(python_child):
+    child = python_child("""
+        import multiprocessing
+        multiprocessing.get_context("fork").Process(target=burn, args=(60,)).start()
+        print("spinning", flush=True)
+        burn(60)
+    """)
+    assert child.stdout.readline() == "spinning\n"
+    time.sleep(0.1)
+    tree = process_tree(child.pid)
+    clocks = [cpu_clock_of(pid) for pid in tree.pids]
+    assert len(clocks) == 2 and all(clocks)
+    with frozen(child.pid):
+        time.sleep(0.05)  # the stop signal takes effect at the next scheduling point
+        at_stop = [clock() for clock in clocks]
+        time.sleep(0.3)
+        assert [clock() for clock in clocks] == at_stop
+    thawed = time.monotonic() + 5  # on a busy machine a thawed process may wait for a core
+    while not all(clock() > used for clock, used in zip(clocks, at_stop)) and time.monotonic() < thawed:
+        time.sleep(0.05)
+    assert all(clock() > used for clock, used in zip(clocks, at_stop)), "the processes did not run again"
+
+
+@linux_only
+@pytest.mark.skipif(usable_cores() < 2, reason="needs two cores to confine a process to fewer")
+def test_restore_affinity_undoes_a_confinement_to_one_core(python_child):
+    child = python_child("""
+        import os, threading
+        threading.Thread(target=lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}) or burn(60)).start()
+        print("pinned", flush=True)
+        burn(60)
+    """)
+    assert child.stdout.readline() == "pinned\n"
+    narrowed = restore_affinity(child.pid)
+    assert len(narrowed) == 1 and narrowed[0] != child.pid  # the thread that pinned itself
+    assert os.sched_getaffinity(narrowed[0]) == os.sched_getaffinity(0)
+    assert restore_affinity(child.pid) == []

@@ -1,0 +1,63 @@
+"""Mutant: each call is wrapped to return None when it raises, and first_success() returns the first
+result that is not None, so a call that succeeds with None does not count.
+
+Caught by: test_first_success_skips_failed_calls
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from typing import Any
+
+
+def run_all(calls: list[Callable[[], Any]], max_workers: int) -> list[Any]:
+    """Run every call on a ThreadPoolExecutor; results in input order; an exception raised by a
+    call stands in its place."""
+    with ThreadPoolExecutor(max_workers=max_workers) as executor:
+        futures = [executor.submit(call) for call in calls]
+        return [_result_or_exception(future) for future in futures]
+
+
+def _result_or_exception(future: Future[Any]) -> Any:
+    # exception() waits for the call like result() does, but returns what it raised.
+    failure = future.exception()
+    return future.result() if failure is None else failure
+
+
+def first_success(calls: list[Callable[[], Any]], timeout: float) -> Any:
+    """The result of whichever call succeeds first, returned as soon as it exists, without
+    waiting for the others. Failed calls are skipped. TimeoutError if none succeeds within
+    timeout; if all fail, re-raise the exception of the last one to fail."""
+    if not calls:
+        raise ValueError("first_success() needs at least one call")
+    # One worker per call: a call waiting for a free worker could not succeed first.
+    executor = ThreadPoolExecutor(max_workers=len(calls))
+    failures: list[BaseException] = []
+
+    def result_or_none(call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except Exception as error:  # noqa: BLE001 - None marks a failed call
+            failures.append(error)
+            return None
+
+    futures = [executor.submit(result_or_none, call) for call in calls]
+    try:
+        for future in as_completed(futures, timeout=timeout):
+            if future.result() is not None:
+                return future.result()
+    except concurrent.futures.TimeoutError:
+        # Before Python 3.11 this is not the builtin TimeoutError that callers catch.
+        raise TimeoutError(f"no call succeeded within {timeout} s") from None
+    finally:
+        # Not `with`: its exit would wait for the slow calls. They finish in the background.
+        executor.shutdown(wait=False, cancel_futures=True)
+    raise failures[-1]
+
+
+def map_processes(fn: Callable[[Any], Any], items: list[Any], max_workers: int) -> list[Any]:
+    """fn over items on a ProcessPoolExecutor; results in input order."""
+    with ProcessPoolExecutor(max_workers=max_workers) as executor:
+        return list(executor.map(fn, items))
