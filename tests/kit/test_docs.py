@@ -1,9 +1,10 @@
-"""The manifest-driven parts of the README files are up to date."""
+"""The README files are up to date: their manifest-driven parts, and the protections a run reports."""
 
 import shutil
 from pathlib import Path
 
 from grader import docs
+from grader.harness.confine import protections_in_force
 from grader.manifest import KIT_ROOT, load_exercises
 
 
@@ -37,3 +38,10 @@ def test_a_readme_that_lost_its_hint_markers_is_stale(tmp_path: Path):
     assert docs.stale_files(root) == [readme]
     assert docs.files_missing_markers(root) == [readme]
     assert docs.write_all(root) == [], "only a person can put the markers back"
+
+
+def test_the_readme_names_every_protection_the_header_reports():
+    # The threat model must describe every protection a run reports, under the name it reports.
+    readme = (KIT_ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in protections_in_force() if f"{name}:" not in readme]
+    assert not missing, f"README.md does not name these protections of the report header: {missing}"
