@@ -10,19 +10,22 @@ last, the student's module.
 Protocol: JSON lines, each reply prefixed by its HMAC-SHA256 tag and a space. The setup is
 answered by {"id": 0, "ok": true, "pid": ...}. Each request {"id": n, "probe": name,
 "kwargs": {...}, "timeout": seconds} is answered by {"id": n, "ok": true, "value": ...} or
-{"id": n, "ok": false, "error": ...}, each with the audit events and forced-block stats drained
-since the last reply; the parent then sends {"id": n, "confirm": true}, answered by
-{"id": n, "confirmed": true} once the trusted loop has control again, so a process that dies
-right after a reply fails that call. The supervisor reports the worker's end as
-{"exited": code}. The student's prints go to the log, never to the protocol.
+{"id": n, "ok": false, "error": ...}, each with the forced-block stats drained since the last
+reply; the parent then sends {"id": n, "confirm": true}, answered by {"id": n, "confirmed": true}
+once the trusted loop has control again, so a process that dies right after a reply fails that
+call. Every message after the worker's start carries the audit events recorded since the
+previous one; an event of tampering answers the awaited message at once, as a failed call,
+before the code that caused it can go on (see `_channel`). The supervisor reports the worker's
+end as {"exited": code}. The student's prints go to the log, never to the protocol.
 
 Student code shares this interpreter, so everything the loop calls (the reply writer, the JSON
-encoder and decoder, the signer, os.write) is bound before the student's module is imported,
-and the key lives only in the signer's closure.
+encoder and decoder, the signer, os.write, the probes' functions) is bound before the student's
+module is imported, and the key lives only in the signer's closure.
 """
 
 from __future__ import annotations
 
+import _thread
 import faulthandler
 import hashlib
 import importlib
@@ -233,38 +236,94 @@ def _serve(setup: dict[str, Any], read: Callable[[], dict[str, Any] | None], rep
             multiprocessing.set_start_method(setup["start_method"], force=True)
         drain_blocks = preempt.drain_blocks
         probes = importlib.import_module(PROBES_MODULE)
-        drain_audit = audit.install([setup["runtime_dir"], setup["probes_dir"]])
+        answer, record = _channel(reply)
+        audit.install([setup["runtime_dir"], setup["probes_dir"]], record)
     except BaseException as error:  # noqa: BLE001 - the harness could not start: say why
         reply({"id": 0, "ok": False, "error": {"type": "HarnessError", "traceback": "",
                                                "message": f"{type(error).__name__}: {error}"}})
         return
     dump_later, cancel_dump, get_pid = faulthandler.dump_traceback_later, faulthandler.cancel_dump_traceback_later, os.getpid
-    probe_named, log = probes.__dict__.get, sys.stderr
-
-    def drained() -> dict[str, Any]:
-        return {"audit": drain_audit(), "tracer": drain_blocks()}
-
+    # The probes as imported, and the error writer: student code may rebind the modules' names.
+    probe_named, describe, log = dict(vars(probes)).get, _describe_error, sys.stderr
     try:
         module = importlib.import_module(setup["module"])
     except BaseException as error:  # noqa: BLE001 - a broken import is reported, not raised
-        reply({"id": 0, "ok": False, "error": _describe_error(error, display), **drained()})
+        answer({"id": 0, "ok": False, "error": describe(error, display), "tracer": drain_blocks()})
         return
-    reply({"id": 0, "ok": True, "pid": get_pid(), "landlock": landlock, **drained()})
+    answer({"id": 0, "ok": True, "pid": get_pid(), "landlock": landlock, "tracer": drain_blocks()})
     while (request := read()) is not None:
         number = request["id"]
         if request.get("confirm"):
-            reply({"id": number, "confirmed": True})
+            answer({"id": number, "confirmed": True})
             continue
         dump_later(request["timeout"], file=log)
         try:
             probe = probe_named(request["probe"])
             if probe is None:
                 raise LookupError(f"the probes have no function {request['probe']!r}")
-            answer = {"id": number, "ok": True, "value": probe(module, **request["kwargs"])}
+            outcome = {"id": number, "ok": True, "value": probe(module, **request["kwargs"])}
         except BaseException as error:  # noqa: BLE001 - SystemExit from student code included
-            answer = {"id": number, "ok": False, "error": _describe_error(error, display)}
+            outcome = {"id": number, "ok": False, "error": describe(error, display)}
         cancel_dump()
-        reply({**answer, **drained()})
+        answer({**outcome, "tracer": drain_blocks()})
+
+
+def _channel(reply: Writer) -> tuple[Writer, Callable[[dict[str, str], bool], None]]:
+    """(answer, record): the worker's way to the grader once its probes are loaded.
+
+    answer(message) sends the message the grader awaits next (the setup's answer, then for each
+    request its answer and its confirmation), with the audit events recorded since the previous
+    one. record(event, at_once) is the audit hook's. An event to send at once (the code that
+    caused it can now reach trusted state, this channel included, and empty it) answers the
+    awaited message right away, as a failed call (or a bare confirmation), with every event so
+    far; the loop's own answer to that message is then dropped. A thread that records never
+    waits for the writer: the thread holding it sends what came meanwhile.
+    """
+    lock, length = _thread.allocate_lock(), len
+    pending: list[dict[str, str]] = []
+    state = {"next": 0, "urgent": None}  # the awaited message's place in the order; the evidence to send now
+
+    def place(message: dict[str, Any]) -> int:
+        number = message["id"]
+        return 0 if number == 0 else 2 * number - ("confirmed" not in message)
+
+    def send(message: dict[str, Any]) -> None:
+        events = pending[:]
+        del pending[:length(events)]
+        reply({**message, "audit": events})
+        state["next"] = place(message) + 1
+
+    def failed_now(evidence: str) -> dict[str, Any]:
+        number = state["next"]
+        if number and number % 2 == 0:
+            return {"id": number // 2, "confirmed": True}
+        return {"id": (number + 1) // 2, "ok": False, "tracer": [], "error": {
+            "type": "TamperingDetected", "traceback": "",
+            "message": f"the submission reached into the grader's code ({evidence}); this call counts as failed"}}
+
+    def send_urgent() -> None:
+        while state["urgent"] is not None and lock.acquire(False):
+            try:
+                evidence, state["urgent"] = state["urgent"], None
+                if evidence is not None:
+                    send(failed_now(evidence))
+            finally:
+                lock.release()
+
+    def answer(message: dict[str, Any]) -> None:
+        with lock:
+            if place(message) >= state["next"]:  # else it was answered at once already
+                send(message)
+        send_urgent()
+
+    def record(event: dict[str, str], at_once: bool) -> None:
+        pending.append(event)
+        if at_once:
+            if state["urgent"] is None:
+                state["urgent"] = event["evidence"]
+            send_urgent()
+
+    return answer, record
 
 
 def main() -> None:

@@ -47,7 +47,8 @@ _CALLS: dict[str, str] = {
          "sys._current_frames", "sys.monitoring", "threading.settrace", "threading.setprofile",
          "threading.settrace_all_threads", "threading.setprofile_all_threads", "threading.gettrace",
          "threading.getprofile", "inspect.currentframe", "inspect.stack", "inspect.trace",
-         "inspect.getouterframes", "inspect.getinnerframes", "inspect.getframeinfo"], _TRACING),
+         "inspect.getouterframes", "inspect.getinnerframes", "inspect.getframeinfo", "bdb", "pdb", "cProfile"],
+        _TRACING),
     "gc": "the garbage collector's view of every object",
     "ctypes": "raw memory access",
     "_ctypes": "raw memory access",
@@ -55,6 +56,9 @@ _CALLS: dict[str, str] = {
     "sys.path": "editing the import path",
     "builtins": "patching builtins",
     **dict.fromkeys(["os.kill", "os.killpg", "signal.pthread_kill"], "signalling other processes"),
+    **dict.fromkeys(["signal.signal", "signal.raise_signal", "signal.setitimer", "signal.alarm", "signal.set_wakeup_fd",
+                     "_signal"], "signal handlers, which are handed the interrupted frame"),
+    **dict.fromkeys(["importlib.util.module_from_spec", "_imp"], "making a second copy of a module"),
     **dict.fromkeys(["os.setsid", "os.setpgrp", "os.setpgid", "os.fork", "os.forkpty", "pty.fork"],
                     "detaching or forking processes by hand"),
     **dict.fromkeys(["importlib.util.spec_from_file_location", "importlib.machinery.SourceFileLoader",
@@ -65,13 +69,16 @@ _ATTRIBUTES: dict[str, str] = {
     **dict.fromkeys(["f_trace", "f_trace_opcodes", "f_trace_lines", "f_back", "f_locals", "f_globals",
                      "tb_frame", "gi_frame", "cr_frame", "ag_frame"], _TRACING),
     **dict.fromkeys(["__code__", "co_code", "co_filename", "co_consts"], "editing code objects"),
+    **dict.fromkeys(["__closure__", "cell_contents", "__globals__", "__defaults__", "__kwdefaults__"],
+                    "reading what a function keeps (its closure, defaults and globals)"),
     "__builtins__": "patching builtins",
 }
 _NAMED_IN_STRINGS = {
     **{name.rsplit(".", 1)[-1]: reason for name, reason in _CALLS.items() if reason == _TRACING},
     **_ATTRIBUTES,
 }
-_BUILTIN_CALLS = dict.fromkeys(["exec", "eval", "compile"], "running generated code")
+_BUILTIN_CALLS = {**dict.fromkeys(["exec", "eval", "compile"], "running generated code"),
+                  "breakpoint": "starting a debugger, which traces the code"}
 _OPENERS = {"open", "io.open", "os.open", "codecs.open", "pathlib.Path", "Path"}
 _OUTSIDE = "opening a file outside the exercise"
 _PROC = "reading other processes through /proc"
@@ -90,10 +97,11 @@ _FALLBACK = [
 def scan_source(source: str, filename: str) -> list[Finding]:
     """Suspicious findings, with line numbers, for what no solution of these exercises needs.
 
-    A heuristic that never costs points: it flags tracing and frame functions, `gc`,
-    `ctypes`, `sys.modules`, `sys.path`, `/proc`, signalling and detaching processes,
-    `exec`/`eval`/`compile`, code objects, loading code by path, builtins patching and
-    `open()` of absolute or parent paths. A file that does not parse is scanned line by line.
+    A heuristic that never costs points: it flags tracing and frame functions, debuggers and
+    profilers, `gc`, `ctypes`, `sys.modules`, `sys.path`, `/proc`, signalling and detaching
+    processes, signal handlers, `exec`/`eval`/`compile`, code objects, what functions keep
+    (closures, defaults, globals), loading code by path or copying a module, builtins patching
+    and `open()` of absolute or parent paths. A file that does not parse is scanned line by line.
     """
     try:
         tree = ast.parse(source, filename=filename)

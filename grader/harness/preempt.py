@@ -74,10 +74,11 @@ def library_locations() -> tuple[str, ...]:
     as configured and resolved (a venv's paths may be links)."""
     paths = sysconfig.get_paths()
     folders = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
-    return _as_prefixes(folders)
+    return as_prefixes(folders)
 
 
-def _as_prefixes(folders: Iterable[str]) -> tuple[str, ...]:
+def as_prefixes(folders: Iterable[str]) -> tuple[str, ...]:
+    """Each folder as written and as resolved, ending in a separator: the prefixes of its files' names."""
     prefixes = set()
     for folder in folders:
         for form in (os.path.abspath(folder), os.path.realpath(folder)):
@@ -87,19 +88,17 @@ def _as_prefixes(folders: Iterable[str]) -> tuple[str, ...]:
 
 def trusted_file_test(prefixes: tuple[str, ...], files: frozenset[str] = frozenset()) -> Callable[[str], bool]:
     """A test of a code object's file name: frozen modules, the given files and anything under
-    the given folders are trusted (not student code)."""
+    the given folders are trusted (not student code).
+
+    It compares strings only: resolving a name (os.path.realpath) would run library code that
+    student code can patch into calling its own file trusted. Callers give every form of a
+    folder up front (`as_prefixes`, resolved before the student's import).
+    """
 
     def is_trusted(filename: str, _prefixes: tuple[str, ...] = prefixes, _files: frozenset[str] = files,
-                   _isabs: Callable[[str], bool] = os.path.isabs,
-                   _realpath: Callable[[str], str] = os.path.realpath) -> bool:
-        if not isinstance(filename, str):
-            return False
-        if filename.startswith("<frozen ") or filename in _files or filename.startswith(_prefixes):
-            return True
-        if not _isabs(filename):
-            return False  # "<string>", "<stdin>", relative names: never trusted
-        real = _realpath(filename)
-        return real in _files or real.startswith(_prefixes)
+                   _str: type = str) -> bool:
+        return type(filename) is _str and (
+            filename.startswith("<frozen ") or filename in _files or filename.startswith(_prefixes))
 
     return is_trusted
 
@@ -397,7 +396,7 @@ def _wire(send: Callable[[tuple], Any], attach: type) -> None:
 
 
 _send = _sender(_engine(
-    DEFAULT_PREEMPTION_RATE, _YIELD_SECONDS, _THIS_FILE, library_locations() + (HARNESS_FOLDER + os.sep,),
+    DEFAULT_PREEMPTION_RATE, _YIELD_SECONDS, _THIS_FILE, library_locations() + as_prefixes([HARNESS_FOLDER]),
     trusted_file_test, _Block, sys.settrace, sys.gettrace, time.sleep, random.Random, _thread.get_ident,
     sys._getframe, (id, sum, dict, list, frozenset, type),
 ))

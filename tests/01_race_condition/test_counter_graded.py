@@ -6,14 +6,30 @@ large amounts, one thread, no increments, more threads than a default thread poo
 in every run, so randomness never decides whether a mistake is seen.
 """
 
+import importlib.util
 import random
+from pathlib import Path
 
 import pytest
 
 SCHEDULES = 5  # forced schedules per race check; one lost update anywhere fails the check
+THREADS = 4  # threads per race check
 DEFAULT = None  # an increment() called without an amount
 # More threads than any machine's default ThreadPoolExecutor runs at once (at most 32).
 MANY_THREADS = 40
+
+
+def _load_probes():
+    """probes.py beside this file, under a name of its own (every exercise has a probes.py):
+    the race checks' plan must be the very function the trusted threads draw from."""
+    path = Path(__file__).with_name("probes.py")
+    spec = importlib.util.spec_from_file_location(f"probes_{path.parent.name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+PROBES = _load_probes()
 
 
 def amounts_to_add(rng: random.Random) -> list[int | None]:
@@ -72,15 +88,51 @@ def test_count_in_threads_returns_the_total(student, rng):
 @pytest.mark.group("races")
 @pytest.mark.parametrize("probe", ["shared_counter_under_preemption", "count_in_threads_under_preemption"])
 def test_no_update_is_ever_lost(student, schedules, rng, probe):
-    n_threads, increments = 4, rng.randint(150, 250)
-    expected = n_threads * increments
-    finals = student.call(probe, seeds=schedules.seeds(SCHEDULES), n_threads=n_threads, increments=increments)
-    lost = [(seed, final) for seed, final in zip(schedules.seeds(SCHEDULES), finals) if final != expected]
+    # The amounts come from plans drawn here: the trusted threads (or, in the student's own
+    # count_in_threads, the Counter.increment() calls) draw them live from seeds that nothing in
+    # the student's reach holds, so the total is known here only.
+    seeds = schedules.seeds(SCHEDULES)
+    if probe == "shared_counter_under_preemption":
+        plans = [[rng.getrandbits(32), rng.randint(150, 250)] for _ in range(THREADS)]
+        expected = sum(planned_total(*thread_plan) for thread_plan in plans)
+        finals = student.call(probe, seeds=seeds, plans=plans)
+        what = (f"{THREADS} threads making {', '.join(str(count) for _, count in plans)} calls of increment()"
+                " and increment(amount) on one shared Counter")
+    else:
+        n_threads, increments, plan_seed = THREADS, rng.randint(150, 250), rng.getrandbits(32)
+        expected = planned_total(plan_seed, n_threads * increments)
+        reports = student.call(probe, seeds=seeds, n_threads=n_threads, increments=increments, plan_seed=plan_seed)
+        what = f"count_in_threads({n_threads}, {increments}), each increment() given an amount by the grader,"
+        for report in reports:
+            assert_counts_with_one_counter(report, n_threads, increments)
+        finals = [report["returned"] for report in reports]
+    lost = [final for final in finals if final != expected]
     assert not lost, (
-        f"lost update: {n_threads} threads x {increments} increments should give {expected},"
-        f" got {', '.join(str(final) for _, final in lost)} in {len(lost)} of {SCHEDULES} forced"
-        f" schedules. Another thread ran between reading and writing the value: hold one lock"
-        f" around the whole read-modify-write. ({schedules.replay_hint()})"
+        f"lost update: {what} should give {expected}, got {', '.join(map(str, lost))} in {len(lost)} of"
+        f" {SCHEDULES} forced schedules. Another thread ran between reading and writing the value: hold one"
+        f" lock around the whole read-modify-write. ({schedules.replay_hint()})"
+    )
+
+
+def planned_total(seed: int, count: int) -> int:
+    """What the increments of the probes' plan(seed, count) add up to."""
+    return sum(1 if amount is DEFAULT else amount for amount in PROBES.plan(seed, count))
+
+
+def assert_counts_with_one_counter(report: dict, n_threads: int, increments: int) -> None:
+    """count_in_threads made its n x k calls on one Counter and returned that Counter's value."""
+    what, calls = f"count_in_threads({n_threads}, {increments})", n_threads * increments
+    assert report["calls"] == calls, (
+        f"{what} called Counter.increment() {report['calls']} times, expected {n_threads} x {increments} ="
+        f" {calls}: each thread calls increment() increments_per_thread times"
+    )
+    assert len(report["values"]) == 1, (
+        f"{what} called increment() on {len(report['values'])} different Counter objects, expected one"
+        " Counter shared by every thread"
+    )
+    assert report["returned"] == report["values"][0], (
+        f"{what} returned {report['returned']!r}, but the Counter its threads incremented holds"
+        f" {report['values'][0]!r}: return the shared Counter's value"
     )
 
 

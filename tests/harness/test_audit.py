@@ -30,7 +30,8 @@ RUNNER = """
 import json, sys, threading
 sys.path.insert(0, {kit!r})
 from grader.harness import audit, preempt
-drain_audit = audit.install([{trusted!r}])
+events = []
+audit.install([{trusted!r}], lambda event, at_once: events.append(dict(event, at_once=at_once)))
 from grader.harness.preempt import forced_interleavings, drain_blocks
 sys.path.insert(0, {student!r})
 error = None
@@ -58,7 +59,7 @@ if error is None:
         finals.append(shared.value)
 blocks = drain_blocks()
 problems = preempt.instrumentation_problems(blocks, expected_blocks=len({seeds!r}), expected_caller=__file__)
-sys.stdout.write("RESULT " + json.dumps({{"finals": finals, "audit": drain_audit(), "problems": problems,
+sys.stdout.write("RESULT " + json.dumps({{"finals": finals, "audit": events, "problems": problems,
                                           "error": error}}) + "\\n")
 """
 
@@ -69,6 +70,23 @@ UNLOCKED = """
             def increment(self):
                 self.value += 1
 """  # indented like the attacks it is appended to
+
+# Each increment() runs in a thread of its own, started by `start`; the Counter has no lock.
+STARTED_ELSEWHERE = """
+        import _thread
+        class Counter:
+            def __init__(self):
+                self.value = 0
+        def count_elsewhere(counter, done):
+            counter.value += 1
+            done.release()
+        def increment(self):
+            done = _thread.allocate_lock()
+            done.acquire()
+            {start}
+            done.acquire()
+        Counter.increment = increment
+"""
 
 # name: (source of counter.py, extra files of the student, expected outcome)
 # outcome "neutralised": no event, no problem, and an update is lost on every schedule;
@@ -249,6 +267,57 @@ ATTACKS: dict[str, tuple[str, dict[str, str], str]] = {
         import ctypes
         ctypes.pythonapi.PyEval_SetTrace
     """ + UNLOCKED, {}, "tampered"),
+    "a debugger's tracer, started by bdb on the student's behalf": ("""
+        import bdb
+        class Quiet(bdb.Bdb):
+            def user_line(self, frame):
+                pass
+        Quiet().set_trace()
+        Quiet().set_continue()
+    """ + UNLOCKED, {}, "tampered"),
+    "the hook's rules and constants rebound": ("""
+        import sys
+        from grader.harness import audit
+        audit._DIRECT_TAMPERING = {}
+        audit._REACHING_IN = audit._FRAME_EVENTS = audit._WATCHED = frozenset()
+        audit.TAMPERED = audit.SUSPICIOUS
+        class Counter:
+            def __init__(self):
+                self.value = 0
+            def increment(self):
+                sys._getframe()
+                self.value += 1
+    """, {}, "tampered"),
+    "a signal handler, which gets no frame": ("""
+        import signal
+        frames = []
+        signal.signal(signal.SIGUSR1, lambda signum, frame: frames.append(frame))
+        signal.raise_signal(signal.SIGUSR1)
+        if frames != [None]:
+            raise AssertionError(f"the handler was given {frames}")
+    """ + UNLOCKED, {}, "suspicious"),
+    "a signal handler set with the original function behind signal.signal": ("""
+        import signal
+        frames = []
+        signal.signal.__wrapped__(signal.SIGUSR1, lambda signum, frame: frames.append(frame))
+        signal.raise_signal(signal.SIGUSR1)
+        if frames != [None]:
+            raise AssertionError(f"the handler was given {frames}")
+    """ + UNLOCKED, {}, "suspicious"),
+    "a second copy of _signal, without the stand-in": ("""
+        import _signal, importlib.util, signal
+        fresh = importlib.util.module_from_spec(_signal.__spec__)
+        fresh.signal(signal.SIGUSR1, lambda signum, frame: None)
+    """ + UNLOCKED, {}, "tampered"),
+    "threads started from a fresh _thread module, past the tracer": ("""
+        import importlib, sys
+        kept = sys.modules.pop("_thread")
+        fresh = importlib.import_module("_thread")
+        sys.modules["_thread"] = kept
+    """ + STARTED_ELSEWHERE.format(start="fresh.start_new_thread(count_elsewhere, (self, done))"), {}, "tampered"),
+    "threads started past the tracer by the wrapper's own keyword": (
+        STARTED_ELSEWHERE.format(start="_thread.start_new_thread(count_elsewhere, (self, done),"
+                                       " _attach=lambda ticket, function, send: function)"), {}, "problem"),
 }
 
 if sys.version_info >= (3, 12):
@@ -257,29 +326,14 @@ if sys.version_info >= (3, 12):
         sys.monitoring.use_tool_id(3, "mine")
         sys.monitoring.free_tool_id(3)
     """ + UNLOCKED, {}, "tampered")
-    ATTACKS["threads started past the tracer (3.12+ witness)"] = ("""
-        import importlib, sys
-        kept = sys.modules.pop("_thread")
-        fresh = importlib.import_module("_thread")
-        sys.modules["_thread"] = kept
-        class Counter:
-            def __init__(self):
-                self.value = 0
-            def increment(self):
-                self.value += 1
-        def count_elsewhere(counter, done):
-            counter.value += 1
-            done.release()
-        original = Counter.increment
-        def increment(self):
-            done = kept.allocate_lock()
-            done.acquire()
-            fresh.start_new_thread(count_elsewhere, (self, done))
-            done.acquire()
-        Counter.increment = increment
-    """, {}, "problem")
-
-
+    ATTACKS["sys.monitoring through what its stand-in keeps"] = ("""
+        import sys
+        function = sys.monitoring.use_tool_id
+        for cell in function.__closure__ or ():
+            if getattr(cell.cell_contents, "__name__", None) == "use_tool_id":
+                function = cell.cell_contents  # the original, if the stand-in kept it
+        function(3, "mine")
+    """ + UNLOCKED, {}, "tampered")
 def run_attack(tmp_path: Path, source: str, extra: dict[str, str]) -> dict:
     trusted, student = tmp_path / "trusted", tmp_path / "student"
     trusted.mkdir()
@@ -372,7 +426,8 @@ def test_library_code_working_for_the_student_is_not_the_students_doing(tmp_path
 def test_evidence_names_the_students_file_and_line(tmp_path):
     source = "import sys\n\n\nsys.settrace(None)\n" + textwrap.dedent(UNLOCKED)
     result = run_attack(tmp_path, source, {})
-    assert {"status": TAMPERED, "evidence": "sys.settrace() called from counter.py:4"} in result["audit"]
+    assert {"status": TAMPERED, "evidence": "sys.settrace() called from counter.py:4", "at_once": True} \
+        in result["audit"]
 
 
 def test_findings_from_turns_events_into_findings():

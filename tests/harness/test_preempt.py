@@ -5,6 +5,7 @@ patching what they use, and report what they did so the judging side can tell th
 from __future__ import annotations
 
 import importlib.util
+import os
 import random
 import sys
 import textwrap
@@ -17,10 +18,12 @@ import pytest
 from grader.harness import preempt
 from grader.harness.preempt import (
     DEFAULT_PREEMPTION_RATE,
+    as_prefixes,
     drain_blocks,
     expected_blocks,
     forced_interleavings,
     instrumentation_problems,
+    trusted_file_test,
 )
 
 COUNTERS = {
@@ -291,3 +294,15 @@ def test_a_probe_promises_one_block_per_seed():
     assert expected_blocks({"seeds": [1, 2, 3], "n_threads": 4}) == 3
     assert expected_blocks({"seed": 9}) == 1
     assert expected_blocks({"amounts": [1, 2]}) == 0
+
+
+def test_trusting_a_file_compares_names_and_runs_no_library_code(monkeypatch, tmp_path):
+    library = str(tmp_path / "library")
+    is_trusted = trusted_file_test(as_prefixes([library]), frozenset({"/grader/probes.py"}))
+    student = str(tmp_path / "student" / "counter.py")
+    # What student code could patch so that its own file resolves into a trusted folder.
+    monkeypatch.setattr(os.path, "realpath", lambda path, *args, **kwargs: library + "/os.py")
+    monkeypatch.setattr(os.path, "abspath", lambda path: library + "/os.py")
+    assert not is_trusted(student)
+    assert not is_trusted("counter.py") and not is_trusted("<string>")
+    assert is_trusted(library + "/os.py") and is_trusted("/grader/probes.py") and is_trusted("<frozen os>")

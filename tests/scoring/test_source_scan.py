@@ -39,6 +39,19 @@ FLAGGED = {
     "from pathlib import Path\nPath('/etc/passwd').read_text()\n": (2, "pathlib.Path('/etc/passwd')"),
     "__builtins__['print'] = None\n": (1, "__builtins__"),
     "import builtins\nbuiltins.print = None\n": (1, "builtins"),
+    "import threading\ncells = threading.current_thread()._target.__closure__\n": (2, "__closure__"),
+    "def f(cells):\n    return [cell.cell_contents for cell in cells]\n": (2, "cell_contents"),
+    "def f(function):\n    return function.__kwdefaults__\n": (2, "__kwdefaults__"),
+    "def f(function):\n    return function.__globals__['plan']\n": (2, "__globals__"),
+    "x = getattr(len, '__defaults__', None)\n": (1, "'__defaults__'"),
+    "import signal\nsignal.signal(signal.SIGUSR1, print)\n": (2, "signal.signal"),
+    "from signal import raise_signal\n": (1, "signal.raise_signal"),
+    "import signal\nsignal.setitimer(signal.ITIMER_REAL, 0.1)\n": (2, "signal.setitimer"),
+    "import _signal\n": (1, "_signal"),
+    "import importlib.util, _signal\nimportlib.util.module_from_spec(_signal.__spec__)\n":
+        (2, "importlib.util.module_from_spec"),
+    "import bdb\n": (1, "bdb"),
+    "breakpoint()\n": (1, "breakpoint"),
 }
 
 
