@@ -6,10 +6,15 @@ privileges, then Landlock (Linux 5.13+), which leaves the process
 
 * reading (and executing) only the Python installation, the system's shared libraries, the
   staged trusted runtime, the probes and its own copy of the student's module;
-* writing only in its scratch folder and /dev/shm (where multiprocessing keeps semaphores);
+* writing only in its scratch folder and /dev/shm (where multiprocessing keeps semaphores: the
+  sandbox's own where private folders are in force);
 * connecting over TCP only to the given loopback ports, binding none (ABI 4+);
 * signalling, and connecting to abstract unix sockets of, nothing outside its own processes
   (ABI 6+): `os.kill(os.getppid(), SIGKILL)` fails.
+
+Before any of that, on Linux, the sandbox's process starts in a mount namespace of its own (see
+`private_folders`): /dev/shm, /tmp, /var/tmp and its own folder are fresh tmpfs mounts that no
+other process sees and that vanish with the sandbox's last process.
 
 Root: where the unprivileged user can read the Python installation and the sandbox's folders,
 the child becomes that user; otherwise it stays uid 0 with every capability dropped (it then
@@ -27,10 +32,11 @@ import os
 import stat
 import sys
 import sysconfig
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 IN_FORCE = "in force"
 UNPRIVILEGED_USER = "nobody"
@@ -48,6 +54,12 @@ _SHARED_MEMORY = "/dev/shm"
 
 _CGROUP_NAME_PREFIX = "concurrency-kit-"
 
+# Folders every process of the machine may write in: each sandbox gets fresh, empty ones.
+SHARED_FOLDERS = ("/dev/shm", "/tmp", "/var/tmp")
+# unshare(2) and mount(2) flags (linux/sched.h, linux/mount.h).
+_CLONE_NEWNS, _CLONE_NEWUSER = 0x00020000, 0x10000000
+_MS_NOSUID, _MS_NODEV, _MS_BIND, _MS_REC, _MS_PRIVATE = 0x2, 0x4, 0x1000, 0x4000, 0x40000
+
 
 # -- Landlock -------------------------------------------------------------------------------------
 
@@ -59,10 +71,20 @@ def landlock_abi() -> int:
         import landlockpy
     except ImportError:
         return 0
+    _lend_libc(landlockpy)
     try:
         return landlockpy.abi_version()
     except OSError:
         return 0
+
+
+def _lend_libc(landlockpy: Any) -> None:
+    """Hand landlockpy the C library this process has loaded: its own lookup, find_library("c"),
+    runs `ldconfig -p` in a new process, several milliseconds of every sandbox's start. (A
+    version without that private slot keeps its own lookup.)"""
+    syscalls = getattr(landlockpy, "_syscall", None)
+    if syscalls is not None and getattr(syscalls, "_libc", False) is None:
+        syscalls._libc = _libc()
 
 
 @dataclass(frozen=True)
@@ -189,21 +211,32 @@ def set_hard_limits(limits: dict[str, int], tasks_running: int | None) -> None:
 
 
 def tasks_of_user(uid: int) -> int | None:
-    """Threads and processes of `uid` (they count towards RLIMIT_NPROC); None without /proc."""
+    """Threads and processes of `uid` that count towards this process's RLIMIT_NPROC: those in
+    its user namespace (a sandbox without root has one of its own, where the kernel counts the
+    user's tasks afresh); None without /proc."""
     try:
         entries = os.listdir("/proc")
     except OSError:
         return None
+    namespace = _user_namespace("self")
     count = 0
     for entry in entries:
         if not entry.isdigit():
             continue
         try:
-            if os.stat(f"/proc/{entry}").st_uid == uid:
+            if os.stat(f"/proc/{entry}").st_uid == uid and _user_namespace(entry) == namespace:
                 count += len(os.listdir(f"/proc/{entry}/task"))
         except OSError:
             continue
     return count
+
+
+def _user_namespace(process: str) -> str | None:
+    """The user namespace of a process of /proc; None where the kernel has none to show."""
+    try:
+        return os.readlink(f"/proc/{process}/ns/user")
+    except OSError:
+        return None
 
 
 # -- privileges -----------------------------------------------------------------------------------
@@ -266,11 +299,18 @@ def drop_privileges(plan: str) -> None:
         _drop_all_capabilities()
 
 
+def _libc() -> Any:
+    """The C library, for the system calls Python has no function for (on every version)."""
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
 def _drop_all_capabilities() -> None:
     """Empty the bounding set (no exec can bring a capability back) and the current sets."""
     import ctypes
 
-    libc = ctypes.CDLL(None, use_errno=True)
+    libc = _libc()
     pr_capbset_drop = 24
     last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
     for capability in range(last + 1):
@@ -390,10 +430,8 @@ def become_subreaper() -> bool:
     setsid() daemon becomes its child instead of init's, so it can be found and killed."""
     if not sys.platform.startswith("linux"):
         return False
-    import ctypes
-
     pr_set_child_subreaper = 36
-    return ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0) == 0
+    return _libc().prctl(pr_set_child_subreaper, 1, 0, 0, 0) == 0
 
 
 def own_children() -> list[int] | None:
@@ -403,6 +441,136 @@ def own_children() -> list[int] | None:
         return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except (OSError, ValueError):
         return None
+
+
+# -- private shared folders -----------------------------------------------------------------------
+
+def private_folders(keep: Iterable[str], box: str, size_bytes: int) -> Callable[[], None]:
+    """A function to run in a new process between fork and exec (subprocess's `preexec_fn`) that
+    moves it, and every process it starts, into a mount namespace of its own: /dev/shm, /tmp and
+    /var/tmp become fresh, empty tmpfs mounts, and `box` a fresh tmpfs holding a copy of what the
+    folder holds on disk now (folders and files, with their owners and modes), so the caller may
+    remove it from the disk once the process has started. What is written there lives in memory,
+    no other process sees it, and it is gone with the namespace's last process. Folders of `keep`
+    that a fresh mount hides (the Python installation, the trusted runtime) are bind-mounted back
+    at their paths. The namespace's mounts are private: nothing propagates back to the machine.
+
+    Without root, a user namespace that maps the process's ids to themselves grants the right to
+    mount; exec then drops the capabilities it brought. The function raises OSError where the
+    kernel refuses. It reads `box` and resolves the C functions now, in the parent: a process
+    forked from a threaded one must not load libraries before it execs.
+    """
+    import ctypes
+
+    libc = _libc()
+    unshare, mount, get_errno = libc.unshare, libc.mount, ctypes.get_errno
+    mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+    shared = sorted({os.path.realpath(folder) for folder in SHARED_FOLDERS if os.path.isdir(folder)})
+    hidden = _outermost(path for path in map(os.path.realpath, keep) if _inside(path, shared))
+    contents = _snapshot(box)
+
+    def check(result: int, what: str) -> None:
+        if result != 0:
+            error = get_errno()
+            raise OSError(error, f"{what}: {os.strerror(error)}")
+
+    def mount_tmpfs(folder: str) -> None:
+        check(mount(b"tmpfs", folder.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, f"size={size_bytes}".encode()),
+              f"mount a tmpfs on {folder}")
+
+    def enter() -> None:
+        cwd, uid, gid = os.getcwd(), os.geteuid(), os.getegid()
+        check(unshare(_CLONE_NEWNS if uid == 0 else _CLONE_NEWUSER | _CLONE_NEWNS), "unshare")
+        if uid != 0:
+            for name, line in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+                _write(f"/proc/self/{name}", line.encode())
+        check(mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None), "make the mounts private")
+        # Opened in the new namespace (a bind mount's source must be in it), before they are hidden.
+        kept = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in hidden]
+        for folder in shared:
+            mount_tmpfs(folder)
+            os.chmod(folder, 0o1777)
+        for path, handle in kept:
+            os.makedirs(path, exist_ok=True)
+            check(mount(f"/proc/self/fd/{handle}".encode(), path.encode(), None, _MS_BIND | _MS_REC, None),
+                  f"bind {path} back")
+            os.close(handle)
+        os.makedirs(box, exist_ok=True)
+        mount_tmpfs(box)
+        _restore(box, contents)
+        os.chdir(cwd)  # into the fresh copy, if the working directory is in the box
+
+    return enter
+
+
+def _inside(path: str, folders: Iterable[str]) -> bool:
+    return any(path == folder or path.startswith(folder + os.sep) for folder in folders)
+
+
+def _outermost(paths: Iterable[str]) -> list[str]:
+    """`paths` without those inside another of them."""
+    kept: list[str] = []
+    for path in sorted(set(paths)):
+        if not _inside(path, kept):
+            kept.append(path)
+    return kept
+
+
+# A folder's entry: its path relative to the folder ("" for itself), mode, owner, and a file's bytes.
+_Entry = tuple[str, int, tuple[int, int], bytes | None]
+
+
+def _snapshot(root: str) -> list[_Entry]:
+    """Every folder and file under `root`, each folder before what it holds."""
+    entries: list[_Entry] = []
+    for folder, _, files in os.walk(root):
+        for path in (folder, *(os.path.join(folder, name) for name in files)):
+            info = os.stat(path)
+            content = None if path == folder else Path(path).read_bytes()
+            entries.append((os.path.relpath(path, root) if path != root else "", stat.S_IMODE(info.st_mode),
+                            (info.st_uid, info.st_gid), content))
+    return entries
+
+
+def _restore(root: str, entries: list[_Entry]) -> None:
+    """Make `_snapshot`'s entries again under `root`, an empty folder."""
+    for relative, mode, owner, content in entries:
+        path = os.path.join(root, relative)
+        if content is not None:
+            _write(path, content, create=True)
+        elif relative:
+            os.mkdir(path)
+        os.chown(path, *owner)
+        os.chmod(path, mode)  # after chown, which may clear some bits
+
+
+def _write(path: str, content: bytes, create: bool = False) -> None:
+    handle = os.open(path, os.O_WRONLY | (os.O_CREAT | os.O_EXCL if create else 0), 0o600)
+    try:
+        while content:
+            content = content[os.write(handle, content):]
+    finally:
+        os.close(handle)
+
+
+@lru_cache(maxsize=1)
+def private_folders_status() -> str:
+    """Whether sandboxes get private shared folders here: tried once, on a throwaway process."""
+    if not sys.platform.startswith("linux"):
+        return f"not in force: private mounts are a Linux feature, this is {sys.platform}; /dev/shm and /tmp are shared"
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as box:
+        try:
+            subprocess.run([sys.executable, "-I", "-S", "-c", ""], cwd=box, check=True, capture_output=True,
+                           timeout=60, preexec_fn=private_folders(python_installation(), box, 1 << 20))
+        except (OSError, subprocess.SubprocessError):
+            who = ("running as root, but without the right to mount (a container?)" if os.geteuid() == 0
+                   else "this user may not create user namespaces here (kernel or AppArmor settings)")
+            return f"not in force: {who}; the sandbox shares /dev/shm, /tmp and /var/tmp with the machine"
+    return (f"{IN_FORCE} (a mount namespace per sandbox: fresh /dev/shm, /tmp, /var/tmp and sandbox folder,"
+            " in memory, gone with the sandbox)")
 
 
 # -- the report -----------------------------------------------------------------------------------
@@ -421,6 +589,7 @@ def protections_in_force() -> dict[str, str]:
         "privilege drop": _privilege_drop_status(root),
         "process limit": _process_limit_status(root),
         "process cleanup": _cleanup_status(linux, abi),
+        "private folders": private_folders_status(),
         "signed replies": f"{IN_FORCE} (HMAC-SHA256 with a key only the trusted code receives)"
         if abi >= _SCOPE_ABI else "partly in force: replies are signed, but without Landlock's"
         " isolation a submission could read the key from another process's memory",

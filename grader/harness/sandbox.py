@@ -5,15 +5,18 @@ file alone into a private folder and starts `python -I` on the trusted runtime, 
 grading process into a read-only folder (the child script, the harness modules it needs, the
 probes). The kit, the reference solutions, the hidden tests and the rest of the submission are
 not on the child's path, and on Linux Landlock keeps the child from reading them at all (see
-confine.py for every protection, and `protections_in_force()` for which hold here).
+confine.py for every protection, and `protections_in_force()` for which hold here). Where the
+kernel allows it, the child starts in a mount namespace of its own, with fresh /dev/shm, /tmp,
+/var/tmp and scratch folder in memory: nothing it writes there outlives it.
 
 The child imports the student's module next to trusted probe functions and runs one probe at a
 time. What comes back is plain JSON data signed with a key only the trusted code holds, so an
 object with a rigged `__eq__` has nothing to rig and a line written by student code is caught as
-a forgery; the timings are taken here, so patching `time` in the child changes nothing; a call
-that does not return in time is a hang: the child's threads are dumped, every process of the
-sandbox is killed, and the test fails with the stacks instead of freezing the suite. close()
-returns only once every process the submission started is gone.
+a forgery; what the child printed or raised is shown quoted (`quoted()`), so that it cannot pass
+for a line of the grader's own output; the timings are taken here, so patching `time` in the
+child changes nothing; a call that does not return in time is a hang: the child's threads are
+dumped, every process of the sandbox is killed, and the test fails with the stacks instead of
+freezing the suite. close() returns only once every process the submission started is gone.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import hashlib
 import hmac
 import json
 import os
+import py_compile
 import queue
 import secrets
 import shutil
@@ -33,9 +37,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -67,6 +71,26 @@ class Limits:
     cpu_seconds: int = 600
     file_bytes: int = 64 << 20
     processes: int = 256  # threads and processes, on top of what the user already runs
+    folder_bytes: int = 256 << 20  # each private folder (its own, /dev/shm, /tmp, ...), where it has them
+
+
+_QUOTE = "    | "
+
+
+def quoted(text: str) -> str:
+    """Text the student's code wrote, as lines that each begin with "    | ": no line of it can
+    pass for a line of the grader's own output (a points line, say), and no control character
+    (a carriage return, a terminal's cursor command) can move what follows to a line's start."""
+    return "\n".join(_QUOTE + one_line(line) for line in text.splitlines())
+
+
+def one_line(text: str) -> str:
+    """Text the student's code chose (an exception's name or message), with line breaks and other
+    control characters written as escapes, so that it stays on the line it is shown in."""
+    if text.isprintable():
+        return text
+    return "".join(character if character.isprintable() or character == "\t" else repr(character)[1:-1]
+                   for character in text)
 
 
 class SubmissionFailure(Exception):
@@ -75,11 +99,11 @@ class SubmissionFailure(Exception):
 
 class StudentCodeError(SubmissionFailure):
     def __init__(self, module: str, error: dict[str, str]) -> None:
-        self.type = error["type"]
-        self.detail = error["message"]
+        self.type = one_line(error["type"])
+        self.detail = one_line(error["message"])
         message = f"{module}.py raised {self.type}: {self.detail}"
         if error.get("traceback"):
-            message += "\n" + error["traceback"].rstrip()
+            message += "\n" + quoted(error["traceback"].rstrip())
         super().__init__(message)
 
 
@@ -136,10 +160,9 @@ class Sandbox:
         self._cgroup: confine.PidsCgroup | None = None
         self._box: Path | None = None
         self._probes_dir: Path | None = None
-        handle, log_name = tempfile.mkstemp(prefix="sandbox-", suffix=".log")
-        os.close(handle)
-        self._log_path = Path(log_name)
-        self._log: IO[str] | None = None
+        self._log_path: Path | None = None
+        self._log: IO[str] | None = None  # the child's stderr
+        self._log_reader: IO[str] | None = None
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -149,6 +172,14 @@ class Sandbox:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    @property
+    def pid(self) -> int:
+        """The process id of the sandbox's process: it leads the process group of everything the
+        submission starts, and is the ancestor of all of it."""
+        if self._process is None:
+            raise RuntimeError("the sandbox is not running")
+        return self._process.pid
 
     @property
     def findings(self) -> list[Finding]:
@@ -165,13 +196,15 @@ class Sandbox:
         for folder in (code, scratch / "work", scratch / "tmp"):
             folder.mkdir(parents=True)
         shutil.copyfile(self.module_file, code / self.module_file.name)
-        privileges = confine.privilege_plan([*confine.python_installation(), str(runtime)])
+        python = confine.python_installation()
+        privileges = confine.privilege_plan([*python, str(runtime)])
+        private = confine.private_folders_status().startswith(confine.IN_FORCE)
         _share_box(box, privileges)
         if privileges == "capabilities":  # uid 0 ignores RLIMIT_NPROC: a pids cgroup limits it
             self._cgroup = confine.PidsCgroup.create(box.name, self.limits.processes)
         self._key = secrets.token_bytes(32)
         self._next_id = 1
-        self._log = open(self._log_path, "w+", encoding="utf-8", errors="replace")
+        self._open_log()
         popen_options: dict[str, Any] = {}
         setup: dict[str, Any] = {
             "key": self._key.hex(),
@@ -188,13 +221,18 @@ class Sandbox:
             "control_fd": None,
         }
         if os.name == "posix":
+            before_exec: list[Callable[[], None]] = []
             # A process group of its own, to kill at the end with every worker it started; not
             # a session of its own, since Linux schedules each session as one group ("autogroup"):
             # a whole process pool would then share one core's worth of time on a busy machine.
             if sys.version_info >= (3, 11):
                 popen_options["process_group"] = 0
             else:
-                popen_options["preexec_fn"] = os.setpgrp
+                before_exec.append(os.setpgrp)
+            if private:
+                before_exec.append(confine.private_folders([*python, str(runtime)], str(box), self.limits.folder_bytes))
+            if before_exec:
+                popen_options["preexec_fn"] = partial(_each, before_exec)
             # The supervisor watches this pipe: its end of file (close(), or this process dying)
             # is the signal to kill every process of the sandbox.
             control_read, self._control = os.pipe()
@@ -215,6 +253,8 @@ class Sandbox:
         finally:
             if setup["control_fd"] is not None:
                 os.close(setup["control_fd"])
+        if private:  # the child has its copy in memory: nothing of the sandbox stays on the disk
+            shutil.rmtree(box)
         self._replies = queue.Queue()  # a fresh one: a killed child's end-of-file must not leak
         threading.Thread(target=_read_lines, args=(self._process.stdout, self._replies), daemon=True).start()
         self._send(setup)
@@ -225,10 +265,7 @@ class Sandbox:
 
     def close(self) -> None:
         self._stop()
-        try:
-            self._log_path.unlink()
-        except OSError:
-            pass
+        self._drop_log()
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -252,11 +289,11 @@ class Sandbox:
         elapsed = time.perf_counter() - started
         self._send({"id": number, "confirm": True})
         self._receive(_STARTUP_TIMEOUT, probe, number, confirmation=True)
-        problems = preempt.instrumentation_problems(
+        problems = [one_line(problem) for problem in preempt.instrumentation_problems(
             reply.get("tracer", []),
             expected_blocks=preempt.expected_blocks(kwargs) if reply["ok"] else 0,
             expected_caller=str(self._probes_dir / "probes.py") if self._probes_dir else None,
-        )
+        )]
         if problems:
             self._findings.extend(Finding(TAMPERED, f"during {probe}: {problem}") for problem in problems)
             raise RaceCheckNotWatching("the race check could not watch your code: " + "; ".join(problems))
@@ -279,10 +316,32 @@ class Sandbox:
         return value, (clock() - before) if clock else seconds
 
     def output(self) -> str:
-        """What the child printed so far (student prints, warnings, thread dumps)."""
-        return self._for_student(self._log_path.read_text(encoding="utf-8", errors="replace"))
+        """What the child printed so far (student prints, warnings, thread dumps), as it printed it:
+        show it to the student quoted()."""
+        if self._log_reader is None:
+            return ""
+        self._log_reader.seek(0)
+        return self._for_student(self._log_reader.read())
 
     # -- internals --------------------------------------------------------------------------
+
+    def _open_log(self) -> None:
+        """A fresh file for the child's stderr, and a handle of our own to read it with. Its name
+        goes at once where the OS allows it (POSIX), so that no log outlives this process."""
+        self._drop_log()
+        handle, name = tempfile.mkstemp(prefix="sandbox-", suffix=".log")
+        self._log = os.fdopen(handle, "w", encoding="utf-8", errors="replace")
+        self._log_reader = open(name, encoding="utf-8", errors="replace")
+        self._log_path = Path(name)
+        _remove(self._log_path)
+
+    def _drop_log(self) -> None:
+        if self._log_reader is not None:
+            self._log_reader.close()
+            self._log_reader = None
+        if self._log_path is not None:
+            _remove(self._log_path)  # Windows: once nothing has it open
+            self._log_path = None
 
     def _send(self, message: dict[str, Any]) -> None:
         assert self._process is not None and self._process.stdin is not None
@@ -316,7 +375,8 @@ class Sandbox:
         if "exited" in message:
             self._stop()
             raise self._died(during, message["exited"])
-        self._findings.extend(audit.findings_from(message.get("audit", [])))
+        self._findings.extend(Finding(finding.status, one_line(finding.evidence))
+                              for finding in audit.findings_from(message.get("audit", [])))
         expected = {"id", "confirmed"} if confirmation else {"id", "ok"}
         if message.get("id") != number or not expected <= message.keys():
             self._findings.append(Finding(TAMPERED, f"during {during}: a reply of the grader's code was replayed"
@@ -362,7 +422,7 @@ class Sandbox:
         if start < 0:
             return "(no thread dump: the process did not answer)"
         hidden = [str(folder) for folder in (_runtime_stage(), self._probes_dir) if folder is not None]
-        return "\n".join(line for line in text[start:].splitlines() if not any(h in line for h in hidden))
+        return quoted("\n".join(line for line in text[start:].splitlines() if not any(h in line for h in hidden)))
 
     def _for_student(self, text: str) -> str:
         """`text` with the grading machine's folders taken out of the paths it names."""
@@ -374,7 +434,7 @@ class Sandbox:
 
     def _log_tail(self, characters: int = 2000) -> str:
         text = self.output().strip()
-        return f"\nIt printed:\n{text[-characters:]}" if text else ""
+        return f"\nIt printed:\n{quoted(text[-characters:])}" if text else ""
 
     def _stop(self) -> None:
         """Kill the child with every process it started, wait until they are gone, and remove
@@ -408,6 +468,18 @@ class Sandbox:
         if self._box is not None:
             shutil.rmtree(self._box, ignore_errors=True)
             self._box = None
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass  # gone already, or (Windows) still open
+
+
+def _each(steps: list[Callable[[], None]]) -> None:
+    for step in steps:
+        step()
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
@@ -498,6 +570,7 @@ def _runtime_stage() -> Path:
         target = stage / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(_PACKAGE_ROOT / relative, target)
+        _compile(target)
     _make_read_only(stage / "grader")
     stage.chmod(0o555)
     return stage
@@ -513,10 +586,16 @@ def _stage_probes(stage: Path, probes_file: Path) -> Path:
             try:
                 folder.mkdir()
                 (folder / "probes.py").write_bytes(content)
+                _compile(folder / "probes.py")
                 _make_read_only(folder)
             finally:
                 stage.chmod(0o555)
     return folder
+
+
+def _compile(source: Path) -> None:
+    """Its bytecode beside it, so that no child compiles it again (nor, as root, writes there)."""
+    py_compile.compile(str(source), doraise=True)
 
 
 def _make_read_only(folder: Path) -> None:

@@ -336,11 +336,6 @@ def test_check_processes_works_under_every_start_method(sandbox, start_method, r
 # -- speedup ------------------------------------------------------------------------------------
 
 
-def process_of(box: Sandbox) -> int:
-    """The pid of the sandbox's process, which also leads its process group."""
-    return box._process.pid  # noqa: SLF001 - Sandbox has no public pid yet
-
-
 def watched(box: Sandbox, numbers: list[int], workers: int) -> dict[str, Any]:
     """check_processes with every is_prime call watched (see probes.watched_check_processes),
     its result checked."""
@@ -401,7 +396,7 @@ def parallel_run(box: Sandbox, rng: random.Random, count: int, workers: int) -> 
     tell a baseline apart and make it slower; work done outside worker processes, or CPU time
     taken away by other programs, does not count as work."""
     numbers = equal_cost_numbers(rng, count)
-    root = process_of(box)
+    root = box.pid
     before = process_tree(root)
     started = time.perf_counter()
     description = box.call("run_check", function="check_processes", numbers=numbers, workers=workers)
@@ -425,8 +420,8 @@ class Candidates:
     def run(self, name: str, rng: random.Random, count: int, workers: int) -> Speedup:
         if name == "student":
             return parallel_run(self.student, rng, count, workers)
-        with frozen(process_of(self.student)):
-            self.confined += restore_affinity(process_of(self.reference))
+        with frozen(self.student.pid):
+            self.confined += restore_affinity(self.reference.pid)
             return parallel_run(self.reference, rng, count, workers)
 
 
@@ -451,7 +446,7 @@ def equal_work(candidates: Candidates, rng: random.Random, workers: int) -> dict
 def test_check_processes_is_faster_than_sequential(student, reference, usable_cores, rng):
     if usable_cores < 2:
         pytest.skip(f"a speedup needs at least 2 usable cores; this machine gives the grader {usable_cores}")
-    if process_tree(process_of(student)) is None:
+    if process_tree(student.pid) is None:
         pytest.skip("this OS does not let the grader read the CPU time of worker processes")
     workers = usable_cores
     for box in (student, reference):  # the first pool and the first imports are not timed

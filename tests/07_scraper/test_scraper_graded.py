@@ -342,11 +342,6 @@ def test_every_url_is_fetched_exactly_once(student, loopback, schedules, exercis
 # -- speedup ----------------------------------------------------------------------------------
 
 
-def process_of(box: Sandbox) -> int:
-    """The pid of the sandbox's process, which also leads its process group."""
-    return box._process.pid  # noqa: SLF001 - Sandbox has no public pid yet
-
-
 def one_after_another(urls: list[str]) -> float:
     """The sequential baseline, measured with trusted code in this process: the seconds it
     takes to fetch the pages one after another, each with a client of its own as httpx.get()
@@ -369,7 +364,7 @@ def test_threads_make_scraping_faster(student, loopback, rng):
                 for text in (random_text(rng) for _ in range(workers))}
 
     def measure() -> Speedup:
-        with frozen(process_of(student)):  # nothing the submission runs takes CPU from the baseline
+        with frozen(student.pid):  # nothing the submission runs takes CPU from the baseline
             sequential = one_after_another(list(fresh_pages()))
         expected = fresh_pages()
         loopback.reset()

@@ -6,8 +6,11 @@ skipped with the reason `protections_in_force()` gives.
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import socket
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -19,7 +22,7 @@ import pytest
 from grader.harness import confine
 from grader.harness.integrity import TAMPERED
 from grader.harness.loopback import LoopbackServer
-from grader.harness.sandbox import ForgedReply, Limits, RaceCheckNotWatching, Sandbox, StudentProcessDied
+from grader.harness.sandbox import ForgedReply, Limits, RaceCheckNotWatching, Sandbox, StudentCodeError
 from grader.manifest import KIT_ROOT
 
 PROBES = '''
@@ -38,6 +41,9 @@ def in_worker():
 LANDLOCK = confine.landlock_abi()
 needs_landlock = pytest.mark.skipif(LANDLOCK < 6, reason=f"landlock {confine.protections_in_force()['landlock']}")
 needs_linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="subreaper and /proc are Linux's")
+PRIVATE_FOLDERS = confine.private_folders_status()
+needs_private_folders = pytest.mark.skipif(not PRIVATE_FOLDERS.startswith(confine.IN_FORCE),
+                                           reason=f"private folders {PRIVATE_FOLDERS}")
 
 
 @pytest.fixture
@@ -278,8 +284,11 @@ def test_a_reply_made_by_the_trusted_writer_then_exiting_fails_the_call(sandbox_
                     os._exit(0)
             return "not found"
     """)
-    with pytest.raises(StudentProcessDied):  # the reply is not confirmed by the trusted loop
+    # gc.get_objects() already failed the call, and the trusted loop never confirms the reply
+    # the student made its writer send: it arrives out of turn.
+    with pytest.raises(ForgedReply):
         box.call("call", name="steal")
+    assert any(finding.status == TAMPERED for finding in box.findings)
 
 
 def test_the_audit_hooks_events_become_findings(sandbox_for):
@@ -290,7 +299,8 @@ def test_the_audit_hooks_events_become_findings(sandbox_for):
             return 1
     """)
     assert not box.findings
-    assert box.call("call", name="answer") == 1
+    with pytest.raises(StudentCodeError, match="TamperingDetected: .*sys.settrace"):
+        box.call("call", name="answer")
     assert any(finding.status == TAMPERED and "settrace" in finding.evidence for finding in box.findings)
 
 
@@ -403,10 +413,184 @@ def test_root_drops_to_nobody_only_where_nobody_can_read_python(open_folder):
 def test_protections_in_force_says_what_holds_here():
     protections = confine.protections_in_force()
     assert set(protections) == {"landlock", "resource limits", "privilege drop", "process limit",
-                                "process cleanup", "signed replies"}
+                                "process cleanup", "private folders", "signed replies"}
     landlock = protections["landlock"]
     assert landlock.startswith(confine.IN_FORCE) == (LANDLOCK >= 6)
     if LANDLOCK:
         assert f"ABI {LANDLOCK}" in landlock
     root = hasattr(os, "geteuid") and os.geteuid() == 0
     assert protections["privilege drop"].startswith("not needed") == (not root)
+
+
+# -- private shared folders -----------------------------------------------------------------------
+
+LOOKER = """
+    import os
+    def exists(path):
+        return os.path.exists(path)
+    def write(path):
+        try:
+            with open(path, "w") as file:
+                file.write("left behind")
+            return "written"
+        except OSError as error:
+            return f"refused: {error.strerror}"
+"""
+
+
+@pytest.fixture
+def host_files():
+    """Factory: a file of this machine in a shared folder (removed afterwards)."""
+    made: list[Path] = []
+
+    def make(folder: str) -> Path:
+        path = Path(folder, f"kit-test-{secrets.token_hex(6)}")
+        path.write_text("the machine's")
+        made.append(path)
+        return path
+
+    yield make
+    for path in made:
+        path.unlink(missing_ok=True)
+
+
+@needs_linux
+def test_the_report_says_truthfully_whether_the_shared_folders_are_private(sandbox_for, host_files):
+    marker = host_files("/dev/shm")
+    box = sandbox_for(LOOKER)
+    private = confine.protections_in_force()["private folders"].startswith(confine.IN_FORCE)
+    assert box.call("call", name="exists", args=[str(marker)]) is not private
+
+
+@needs_private_folders
+def test_what_the_sandbox_writes_in_shared_folders_stays_in_it(sandbox_for, host_files):
+    markers = [host_files(folder) for folder in confine.SHARED_FOLDERS if os.path.isdir(folder)]
+    box = sandbox_for(LOOKER)
+    assert [box.call("call", name="exists", args=[str(marker)]) for marker in markers] == [False] * len(markers)
+    name = f"kit-test-{secrets.token_hex(6)}"
+    working_folder = Path(os.readlink(f"/proc/{box.pid}/cwd"))  # as this machine sees it
+    written = {path: box.call("call", name="write", args=[path])
+               for path in [f"/dev/shm/{name}", f"/tmp/{name}", f"/var/tmp/{name}", name]}
+    assert written[f"/dev/shm/{name}"] == written[name] == "written"  # Landlock, if any, grants these two
+    if LANDLOCK:
+        assert written[f"/tmp/{name}"].startswith("refused") and written[f"/var/tmp/{name}"].startswith("refused")
+    assert box.call("call", name="exists", args=[f"/dev/shm/{name}"])
+    left = [path for path in (f"/dev/shm/{name}", f"/tmp/{name}", f"/var/tmp/{name}", str(working_folder / name))
+            if os.path.exists(path)]
+    box.close()
+    assert not left, f"written in the sandbox, seen outside it: {left}"
+
+
+@needs_linux
+def test_without_private_folders_the_sandbox_shares_them_and_still_works(sandbox_for, host_files, monkeypatch):
+    monkeypatch.setattr(confine, "private_folders_status", lambda: "not in force: switched off by this test")
+    marker = host_files("/dev/shm")
+    box = sandbox_for(LOOKER)
+    assert box.call("call", name="exists", args=[str(marker)]) is True
+
+
+USER_NAMESPACES = Path("/proc/sys/user/max_user_namespaces")
+USER_NAMESPACE_SWITCHES = {"/proc/sys/kernel/unprivileged_userns_clone": "1",
+                           "/proc/sys/kernel/apparmor_restrict_unprivileged_userns": "0"}
+
+
+def unprivileged_user_namespaces() -> bool:
+    """Whether the kernel lets a user without privileges create user namespaces."""
+    if not USER_NAMESPACES.exists() or int(USER_NAMESPACES.read_text()) == 0:
+        return False
+    return all(not Path(path).exists() or Path(path).read_text().strip() == wanted
+               for path, wanted in USER_NAMESPACE_SWITCHES.items())
+
+
+AS_NOBODY = """
+import ctypes, json, os, sys
+from grader.harness import confine
+scratch, marker, uid, gid = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+enter = confine.private_folders([scratch], scratch, 1 << 20)
+os.setgroups([])
+os.setresgid(gid, gid, gid)
+os.setresuid(uid, uid, uid)
+ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE: the change of user cleared it; a user's processes have it
+enter()
+with open("/dev/shm/" + os.path.basename(marker) + "-mine", "w") as file:
+    file.write("mine")
+print(json.dumps({"uid": os.getuid(), "sees_marker": os.path.exists(marker), "working_folder": os.listdir("."),
+                  "scratch_owner": os.stat(scratch).st_uid}))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root, to become another user")
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not unprivileged_user_namespaces(),
+                    reason="the kernel gives users without privileges no user namespaces")
+def test_a_grader_without_root_gets_private_folders_through_a_user_namespace(open_folder, host_files):
+    """The path of a grader without root, taken by a process that drops to `nobody` first."""
+    ids = confine.unprivileged_ids()
+    if ids is None:
+        pytest.skip(f"no user {confine.UNPRIVILEGED_USER!r} on this machine")
+    scratch = open_folder / "scratch"
+    (scratch / "work").mkdir(parents=True)
+    for folder in (scratch, scratch / "work"):
+        os.chown(folder, *ids)
+    marker = host_files("/dev/shm")
+    done = subprocess.run([sys.executable, "-c", AS_NOBODY, str(scratch), str(marker), *map(str, ids)],
+                          capture_output=True, text=True, cwd=scratch / "work", timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(KIT_ROOT)})
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen == {"uid": ids[0], "sees_marker": False, "working_folder": [], "scratch_owner": ids[0]}
+    assert not Path(f"{marker}-mine").exists()
+
+
+GRADER = """
+import os, sys, time
+from pathlib import Path
+from grader.harness.sandbox import Sandbox
+box = Sandbox(Path(sys.argv[1]), Path(sys.argv[2]))
+box.start()
+assert box.call("call", name="write", args=["written-in-the-sandbox.txt"]) == "written"
+print(box.pid, os.readlink(f"/proc/{box.pid}/cwd"), flush=True)
+time.sleep(60)
+"""
+
+
+def open_files(pid: int) -> list[str]:
+    found = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            found.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:
+            continue  # closed meanwhile
+    return found
+
+
+@needs_private_folders
+def test_a_killed_grader_leaves_nothing_of_the_sandbox_on_the_disk(tmp_path):
+    (tmp_path / "submission.py").write_text(textwrap.dedent(LOOKER))
+    (tmp_path / "probes.py").write_text(PROBES)
+    (tmp_path / "tmp").mkdir()  # the killed grader's own temporary files (its staged runtime) land here
+    command = [sys.executable, "-c", GRADER, str(tmp_path / "submission.py"), str(tmp_path / "probes.py")]
+    grader = subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(KIT_ROOT), "TMPDIR": str(tmp_path / "tmp")})
+    try:
+        started = grader.stdout.readline()
+        assert started, "the grader could not start its sandbox"
+        supervisor, working_folder = started.split()
+        logs = [path for path in open_files(grader.pid) if os.path.basename(path).startswith("sandbox-")]
+    finally:
+        grader.kill()
+        grader.wait()
+    assert logs and all(path.endswith("(deleted)") for path in logs), logs
+    assert not Path(working_folder).exists() and not Path(working_folder).parent.parent.exists()
+    assert Path(working_folder).is_relative_to(tmp_path / "tmp")
+    deadline = time.monotonic() + 10
+    while alive(int(supervisor)) and time.monotonic() < deadline:
+        time.sleep(0.05)  # it kills what is left of the sandbox once the grader's end closes its pipe
+    assert not alive(int(supervisor)), "the sandbox outlived the grader"
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"  # a zombie has ended; its new parent has yet to reap it

@@ -3,6 +3,8 @@ judging process gets plain data or a clear verdict, and never hangs."""
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 import textwrap
 import time
@@ -173,7 +175,7 @@ def test_a_syntax_error_shows_the_students_line_and_caret(sandbox_for):
     with pytest.raises(StudentCodeError, match="SyntaxError") as caught:
         sandbox_for("x = 1\ndef answer(:\n    pass\n")
     message = str(caught.value)
-    assert 'File "submission0.py", line 2\n    def answer(:\n' in message and "^" in message
+    assert 'File "submission0.py", line 2\n    |     def answer(:\n' in message and "^" in message
     assert "importlib" not in message and "sandbox-" not in message and "<frozen" not in message
 
 
@@ -199,3 +201,65 @@ def test_memory_is_limited(sandbox_for):
     box = sandbox_for("def answer():\n    return len(bytearray(16 << 30))\n")
     with pytest.raises(StudentCodeError, match="MemoryError"):
         box.call("call", name="answer")
+
+
+# A points line of the grader's summary, as a script reading pytest's output would find it.
+FAKE_POINTS = "01_race_condition: 10/10 (correctness 2/2, races 5/5, concurrency 3/3)"
+POINTS_LINE = re.compile(r"^\d\d_\w+: \d+/\d+")
+# Each writes the fake line where the grader shows what the child wrote, after a line break, a
+# carriage return, a terminal's "cursor to column 1" or a Unicode line separator.
+FAKE_WRITERS = {
+    "printed then exited": ("""
+        import os
+        def answer():
+            print("\\n{fake}\\r{fake}\\x1b[1G{fake}\\u2028{fake}", flush=True)
+            os._exit(0)
+    """, StudentProcessDied),
+    "in an exception": ("""
+        def answer():
+            raise ValueError("\\n{fake}\\r{fake}")
+    """, StudentCodeError),
+    "in an exception's name": ("""
+        def answer():
+            raise type("Oops\\n{fake}", (Exception,), {{}})()
+    """, StudentCodeError),
+    "in a frame of the traceback": ("""
+        def answer():
+            def inner():
+                raise ValueError("x")
+            inner.__code__ = inner.__code__.replace(co_name="inner\\n{fake}")
+            inner()
+    """, StudentCodeError),
+    "after the thread dump of a hang": ("""
+        import threading, time
+        def answer():
+            def over_and_over():  # before the dump at the deadline, and after it
+                while True:
+                    print("\\n{fake}", flush=True)
+                    time.sleep(0.1)
+            threading.Thread(target=over_and_over, daemon=True).start()
+            time.sleep(60)
+    """, StudentCodeHung),
+}
+
+
+@pytest.mark.parametrize("where", FAKE_WRITERS)
+def test_what_the_child_wrote_cannot_start_a_line_of_the_graders_output(sandbox_for, where):
+    source, failure = FAKE_WRITERS[where]
+    box = sandbox_for(source.format(fake=FAKE_POINTS))
+    with pytest.raises(failure) as caught:
+        box.call("call", name="answer", timeout=1.0)
+    message = str(caught.value)
+    assert FAKE_POINTS in message  # shown to the student, but quoted:
+    assert not [line for line in message.splitlines() if POINTS_LINE.match(line)], message
+    assert all(character.isprintable() or character in "\n\t" for character in message), repr(message)
+
+
+def test_the_pid_is_the_process_that_leads_the_sandbox(sandbox_for):
+    box = sandbox_for("import os\ndef parent(): return os.getppid()\n")
+    assert box.call("call", name="parent") == box.pid  # the worker's parent: the supervisor, or the child itself
+    if hasattr(os, "getpgid"):
+        assert os.getpgid(box.pid) == box.pid
+    box.close()
+    with pytest.raises(RuntimeError, match="not running"):
+        box.pid
