@@ -9,6 +9,10 @@ A request counts as in flight from the moment it has been read until the moment 
 starts sending its answer (or hangs up). Ending the count *before* the first byte goes out
 means that once a client has seen a response, the server has already counted it done, so a
 client that never has more than N requests open can never be measured above N.
+
+Besides the requests, the server counts the distinct registered paths in flight: a client
+that repeats requests for pages it has fetched, or for paths nobody registered, can fill up
+the first count without doing more of the work it was given, never the second.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import socketserver
 import sys
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -71,12 +76,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         loopback = self.server.loopback
-        route = loopback._enter(self.path) or _NOT_FOUND
+        route = loopback._enter(self.path)
         # An Event instead of time.sleep(), so that stop() cuts every pending delay short.
         interrupted = loopback._stopping.wait(route.delay)
         dropped = route.drop or interrupted
         status = None if dropped else route.status
-        loopback._leave(RequestRecord(self.path, self._started, time.perf_counter(), status))
+        loopback._leave(RequestRecord(self.path, self._started, time.perf_counter(), status), route)
         if dropped:
             self.close_connection = True  # the socket is closed without a single byte sent
             return
@@ -147,6 +152,8 @@ class LoopbackServer:
         self._records: list[RequestRecord] = []
         self._in_flight = 0
         self._peak = 0
+        self._paths_in_flight: Counter[str] = Counter()  # registered paths only
+        self._peak_paths = 0
         self._stopping = threading.Event()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -260,24 +267,42 @@ class LoopbackServer:
             return self._peak
 
     @property
+    def peak_paths_in_flight(self) -> int:
+        """The most distinct registered paths in flight at once since start or the last reset()."""
+        with self._lock:
+            return self._peak_paths
+
+    @property
     def requests(self) -> list[RequestRecord]:
         """Completed requests, in completion order (a copy)."""
         with self._lock:
             return list(self._records)
 
     def reset(self) -> None:
-        """Forget the records and the peak; routes stay."""
+        """Forget the records and the peaks; routes stay."""
         with self._lock:
             self._records.clear()
-            self._peak = self._in_flight  # requests still in flight are part of the new peak
+            # Requests still in flight are part of the new peaks.
+            self._peak = self._in_flight
+            self._peak_paths = len(self._paths_in_flight)
 
-    def _enter(self, path: str) -> _Route | None:
+    def _enter(self, path: str) -> _Route:
         with self._lock:
             self._in_flight += 1
             self._peak = max(self._peak, self._in_flight)
-            return self._routes.get(path)
+            route = self._routes.get(path, _NOT_FOUND)
+            if route is not _NOT_FOUND:
+                self._paths_in_flight[path] += 1
+                self._peak_paths = max(self._peak_paths, len(self._paths_in_flight))
+            return route
 
-    def _leave(self, record: RequestRecord) -> None:
+    def _leave(self, record: RequestRecord, route: _Route) -> None:
+        """`route` is the one _enter() gave for this request, so that a path registered while
+        the request was in flight is not taken off a count it was never added to."""
         with self._lock:
             self._in_flight -= 1
+            if route is not _NOT_FOUND:
+                self._paths_in_flight[record.path] -= 1
+                if not self._paths_in_flight[record.path]:
+                    del self._paths_in_flight[record.path]
             self._records.append(record)

@@ -290,14 +290,23 @@ def test_workers_requests_in_flight(student, loopback, more_urls_than_workers, r
     titles, _ = scrape(student, "scrape_threaded", list(expected), workers)
 
     assert titles == expected, f"{call} returned wrong titles for pages with a plain <title>"
-    peak, wanted = loopback.peak_in_flight, min(workers, count)
-    assert peak <= wanted, (
-        f"more than {wanted} requests in flight: the server saw {peak} at once during {call}."
-        " Run exactly `workers` threads (for example ThreadPoolExecutor(max_workers=workers)),"
-        " not one thread per URL nor the executor's default number."
+    repeated = [f"{loopback.base_url}{path} {times} times" for path, times in
+                Counter(record.path for record in loopback.requests).items() if times > 1]
+    assert not repeated, (
+        f"{call} requested the same URL more than once: {', '.join(repeated[:3])}. Fetch each"
+        " URL exactly once; the requests in flight at the same time must be for different pages."
     )
+    wanted = min(workers, count)
+    assert loopback.peak_in_flight <= wanted, (
+        f"more than {wanted} requests in flight: the server saw {loopback.peak_in_flight} at once"
+        f" during {call}. Run exactly `workers` threads (for example"
+        " ThreadPoolExecutor(max_workers=workers)), not one thread per URL nor the executor's"
+        " default number."
+    )
+    # Distinct pages: only requests for different pages at once are work done in parallel.
+    peak = loopback.peak_paths_in_flight
     assert peak == wanted, (
-        f"only {peak} request(s) in flight at once during {call}, expected {wanted}: the threads"
+        f"only {peak} page(s) requested at once during {call}, expected {wanted}: the threads"
         f" did not wait for the server together (each page takes {IN_FLIGHT_DELAY} s to answer)."
         " Start every thread before joining any, and hold no lock around the request."
     )

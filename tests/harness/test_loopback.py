@@ -187,8 +187,25 @@ def test_peak_counts_simultaneous_requests(server: LoopbackServer) -> None:
 
     assert outcomes == ["slow"] * 8
     assert server.peak_in_flight == 8
+    assert server.peak_paths_in_flight == 1  # eight requests, one page
     assert server.in_flight == 0
     assert len(server.requests) == 8
+
+
+def test_peak_paths_counts_distinct_registered_paths(server: LoopbackServer) -> None:
+    pages = [server.add(delay=1.0) for _ in range(3)]  # still in flight during the 404s
+    unregistered = f"{server.base_url}/nobody-registered-this"
+    outcomes: list[object] = []
+
+    with httpx.Client() as client:
+        fetchers = [thread for url in pages for thread in start_fetchers(client, url, 2, outcomes)]
+        wait_until(lambda: server.in_flight == 6)
+        repeats = [client.get(unregistered).status_code for _ in range(3)]
+        join_all(fetchers)
+
+    assert repeats == [404] * 3
+    assert server.peak_in_flight == 7  # the 404s were counted as requests
+    assert server.peak_paths_in_flight == 3
 
 
 def test_64_connections_are_handled_at_once(server: LoopbackServer) -> None:
@@ -296,6 +313,8 @@ def test_reset_clears_records_and_peak_but_keeps_routes(server: LoopbackServer) 
 
         assert server.requests == []
         assert server.peak_in_flight == 0
+        assert server.peak_paths_in_flight == 0
         assert client.get(url).text == "kept"
     assert len(server.requests) == 1
     assert server.peak_in_flight == 1
+    assert server.peak_paths_in_flight == 1
