@@ -8,7 +8,7 @@ worker, which confines itself (confine.py), installs the audit hook, imports the
 last, the student's module.
 
 Protocol: JSON lines, each reply prefixed by its HMAC-SHA256 tag and a space. The setup is
-answered by {"id": 0, "ok": true, "pid": ...}. Each request {"id": n, "probe": name,
+answered by {"id": 0, "ok": true, "landlock": ...}. Each request {"id": n, "probe": name,
 "kwargs": {...}, "timeout": seconds} is answered by {"id": n, "ok": true, "value": ...} or
 {"id": n, "ok": false, "error": ...}, each with the forced-block stats drained since the last
 reply; the parent then sends {"id": n, "confirm": true}, answered by {"id": n, "confirmed": true}
@@ -242,7 +242,7 @@ def _serve(setup: dict[str, Any], read: Callable[[], dict[str, Any] | None], rep
         reply({"id": 0, "ok": False, "error": {"type": "HarnessError", "traceback": "",
                                                "message": f"{type(error).__name__}: {error}"}})
         return
-    dump_later, cancel_dump, get_pid = faulthandler.dump_traceback_later, faulthandler.cancel_dump_traceback_later, os.getpid
+    dump_later, cancel_dump = faulthandler.dump_traceback_later, faulthandler.cancel_dump_traceback_later
     # The probes as imported, and the error writer: student code may rebind the modules' names.
     probe_named, describe, log = dict(vars(probes)).get, _describe_error, sys.stderr
     try:
@@ -250,7 +250,7 @@ def _serve(setup: dict[str, Any], read: Callable[[], dict[str, Any] | None], rep
     except BaseException as error:  # noqa: BLE001 - a broken import is reported, not raised
         answer({"id": 0, "ok": False, "error": describe(error, display), "tracer": drain_blocks()})
         return
-    answer({"id": 0, "ok": True, "pid": get_pid(), "landlock": landlock, "tracer": drain_blocks()})
+    answer({"id": 0, "ok": True, "landlock": landlock, "tracer": drain_blocks()})
     while (request := read()) is not None:
         number = request["id"]
         if request.get("confirm"):

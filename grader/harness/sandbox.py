@@ -45,7 +45,7 @@ from typing import IO, Any
 
 from grader.harness import audit, confine, preempt
 from grader.harness.integrity import TAMPERED, Finding
-from grader.harness.timing import cpu_clock_of
+from grader.harness.timing import cpu_of_tree_between, process_tree
 
 _HARNESS = Path(__file__).resolve().parent
 _PACKAGE_ROOT = _HARNESS.parent.parent  # the folder that holds the grader package
@@ -58,6 +58,11 @@ _DUMP_GRACE = 1.5
 _STARTUP_TIMEOUT = 30.0
 # Seconds close() waits for the supervisor to kill and reap the sandbox's processes.
 _CLEANUP_TIMEOUT = 10.0
+# The longest reply line read from the child: a probe's reply is a few kilobytes of plain data,
+# while a submission returning a huge value would make this process hold all of it.
+MAX_REPLY_BYTES = 16 << 20
+# What the reader queues for a line over MAX_REPLY_BYTES: readline() gives b"" only at the end.
+_OVERSIZED = b""
 # Environment variables the child keeps; the rest (tokens, proxies, PYTHON*) stays here.
 _STAGING = threading.Lock()  # sandboxes may start from several threads
 _KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT", "WINDIR", "COMSPEC", "PATHEXT")
@@ -122,6 +127,10 @@ class StudentProcessDied(SubmissionFailure):
     pass
 
 
+class ReplyTooLarge(SubmissionFailure):
+    """A reply over MAX_REPLY_BYTES: the submission returned more data than any probe's answer needs."""
+
+
 class ForgedReply(SubmissionFailure):
     """A reply the trusted code did not write: the submission wrote into the grader's channel."""
 
@@ -155,7 +164,6 @@ class Sandbox:
         self._findings: list[Finding] = []
         self._key = b""
         self._next_id = 0
-        self._worker_pid: int | None = None
         self._control: int | None = None
         self._cgroup: confine.PidsCgroup | None = None
         self._box: Path | None = None
@@ -261,7 +269,6 @@ class Sandbox:
         reply = self._receive(_STARTUP_TIMEOUT, f"importing {self.module}.py", 0)
         if not reply["ok"]:
             raise self._error(reply["error"], during=f"importing {self.module}.py")
-        self._worker_pid = reply["pid"]
 
     def close(self) -> None:
         self._stop()
@@ -302,18 +309,20 @@ class Sandbox:
         return reply["value"], elapsed
 
     def cpu_timed_call(self, probe: str, /, *, timeout: float | None = None, **kwargs: Any) -> tuple[Any, float]:
-        """Like timed_call(), but the seconds are the CPU time the child used during the call,
-        read from the kernel by this process. Unlike wall-clock time, it does not grow when
-        other programs take the CPU away, so it measures a fixed amount of sequential work
-        steadily on a busy machine. Where the OS keeps no such clock (only Linux does), the
-        wall-clock seconds."""
+        """Like timed_call(), but the seconds are the CPU time every process of the sandbox used
+        during the call (the worker, its threads and all its descendants, those that ended
+        meanwhile included), read from the kernel by this process. Unlike wall-clock time, it
+        does not grow when other programs take the CPU away, so it measures a fixed amount of
+        sequential work steadily on a busy machine. Where the OS keeps no such accounts (only
+        Linux's /proc does), the wall-clock seconds."""
         if self._process is None:
             self.start()
-        assert self._worker_pid is not None
-        clock = cpu_clock_of(self._worker_pid)
-        before = clock() if clock else 0.0
+        before = process_tree(self.pid)
         value, seconds = self.timed_call(probe, timeout=timeout, **kwargs)
-        return value, (clock() - before) if clock else seconds
+        after = process_tree(self.pid)
+        if before is None or after is None:
+            return value, seconds
+        return value, cpu_of_tree_between(before, after)
 
     def output(self) -> str:
         """What the child printed so far (student prints, warnings, thread dumps), as it printed it:
@@ -365,6 +374,10 @@ class Sandbox:
             code = self._process.wait() if self._process else None
             self._stop()
             raise self._died(during, code)
+        if line == _OVERSIZED:
+            self._stop()
+            raise ReplyTooLarge(f"during {during}, the result was larger than {MAX_REPLY_BYTES >> 20} MiB;"
+                                " the call counts as failed")
         message = self._verified(line)
         if message is None:
             self._findings.append(Finding(TAMPERED, f"during {during}: a reply was not written by the grader's"
@@ -520,7 +533,12 @@ def _share_box(box: Path, privileges: str) -> None:
 
 
 def _read_lines(stream: IO[bytes], lines: queue.Queue[bytes | None]) -> None:
-    for line in stream:
+    """Queue each reply line the child writes, None at its end; a line over MAX_REPLY_BYTES is
+    never held whole: _OVERSIZED stands for it, and reading stops (the sandbox is stopped)."""
+    while line := stream.readline(MAX_REPLY_BYTES + 1):
+        if len(line) > MAX_REPLY_BYTES:
+            lines.put(_OVERSIZED)
+            return
         lines.put(line)
     lines.put(None)
 

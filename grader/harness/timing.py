@@ -15,11 +15,9 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 # A correct solution must reach this share of the reference's gain over sequential code.
@@ -37,27 +35,9 @@ def usable_cores() -> int:
     return os.cpu_count() or 1
 
 
-def cpu_clock_of(pid: int) -> Callable[[], float] | None:
-    """A function that returns the CPU seconds process `pid` has used so far (all its threads,
-    not its children), or None where the OS lets no process read another's CPU time.
-
-    Only the kernel keeps this clock, so the process it measures cannot touch it. Linux gives
-    every process a CPU-time clock whose id derives from its pid, as clock_getcpuclockid(3)
-    computes it: (~pid << 3) | 2, the scheduler's count of the whole process's run time.
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    clock_id = (~pid << 3) | 2
-    try:
-        time.clock_gettime(clock_id)
-    except OSError:  # no such process, or a kernel without per-process clocks
-        return None
-    return partial(time.clock_gettime, clock_id)
-
-
 def can_read_cpu_time_of_other_processes() -> bool:
-    """Whether this OS lets the grader read a child's CPU clock (see cpu_clock_of)."""
-    return cpu_clock_of(os.getpid()) is not None
+    """Whether this OS lets the grader read the CPU time of a child's processes (see process_tree)."""
+    return process_tree(os.getpid()) is not None
 
 
 # -- the CPU time of a process tree -------------------------------------------------------------
@@ -137,6 +117,23 @@ def cpu_of_started_processes(before: ProcessTree, after: ProcessTree) -> float:
         else:
             total += times.reaped - earlier.reaped
     return total
+
+
+def cpu_of_tree_between(before: ProcessTree, after: ProcessTree) -> float:
+    """CPU seconds every process of the tree used between the two readings: the root, the
+    processes that lived through both, and those started or ended in between.
+
+    A process that ended was counted at its last reading; its whole account then went to the
+    one that waited for it, an ancestor in the tree (the sandbox's supervisor is the subreaper
+    of every orphan), so the difference of the totals holds exactly what ran in between. Not
+    counted: a child whose parent ignores SIGCHLD, since the kernel then reaps it without
+    crediting anyone.
+    """
+    return _total(after) - _total(before)
+
+
+def _total(tree: ProcessTree) -> float:
+    return sum(times.own + times.reaped for times in tree.processes.values())
 
 
 # -- keeping the candidates apart ---------------------------------------------------------------

@@ -190,7 +190,7 @@ def test_waiting_between_beats_uses_no_cpu(student, rng):
     assert beats >= 1, f"no beat within {wall:.1f} s with an interval of {interval:.2f} s"
     share = used / wall
     assert share < MAX_IDLE_CPU, (
-        f"busy waiting: between beats your process used {share:.0%} of a CPU core for"
+        f"busy waiting: between beats your code's processes used {share:.0%} of a CPU core for"
         f" {wall:.1f} s (at most {MAX_IDLE_CPU:.0%} allowed). A loop that keeps checking the clock"
         " or a flag burns a core; block in Event.wait(timeout) instead."
     )

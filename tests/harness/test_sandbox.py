@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from grader.harness import sandbox
 from grader.harness.sandbox import (
     NotImplementedYet,
+    ReplyTooLarge,
     Sandbox,
     StudentCodeError,
     StudentCodeHung,
@@ -136,6 +138,57 @@ def test_cpu_time_counts_work_and_not_waiting(sandbox_for):
     _, waited = box.cpu_timed_call("call", name="wait", args=[0.3])
     assert worked >= 0.25, f"0.3 s of work measured as {worked:.3f} CPU seconds"
     assert waited < 0.1, f"0.3 s of sleep measured as {waited:.3f} CPU seconds"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="only Linux lets a process read another's CPU clock")
+@pytest.mark.parametrize(("name", "burns"), [
+    ("ended", True), ("still_running", True), ("orphan", True), ("sleeping", False),
+])
+def test_cpu_time_counts_every_process_of_the_sandbox(sandbox_for, name, burns):
+    box = sandbox_for("""
+        import multiprocessing, os, time
+        fork = multiprocessing.get_context("fork")
+        def burn(seconds):
+            until = time.process_time() + seconds
+            while time.process_time() < until:
+                pass
+        def ended():
+            process = fork.Process(target=burn, args=(0.3,))
+            process.start()
+            process.join()
+        def still_running():  # burns, then lives on past the call
+            burned, spinning = fork.Pipe(duplex=False)
+            fork.Process(target=lambda: burn(0.3) or spinning.send(1) or time.sleep(60), daemon=True).start()
+            burned.recv()
+        def orphan():  # a grandchild whose parent is gone: the sandbox's subreaper waits for it
+            done, write = os.pipe()
+            middle = os.fork()
+            if middle == 0:
+                if os.fork() == 0:
+                    burn(0.3)
+                os._exit(0)
+            os.close(write)
+            os.waitpid(middle, 0)
+            os.read(done, 1)  # end of file: the grandchild has ended
+        def sleeping():
+            process = fork.Process(target=time.sleep, args=(0.3,))
+            process.start()
+            process.join()
+    """)
+    _, used = box.cpu_timed_call("call", name=name)
+    if burns:
+        assert used >= 0.25, f"0.3 s of work in another process measured as {used:.3f} CPU seconds"
+    else:
+        assert used < 0.1, f"0.3 s of sleep in another process measured as {used:.3f} CPU seconds"
+
+
+def test_a_reply_over_the_size_cap_fails_the_call(sandbox_for, monkeypatch):
+    monkeypatch.setattr(sandbox, "MAX_REPLY_BYTES", 1 << 20)  # the reader reads the cap at each line
+    box = sandbox_for("def text(size): return 'x' * size")
+    assert box.call("call", name="text", args=[900_000]) == "x" * 900_000
+    with pytest.raises(ReplyTooLarge, match="during call, the result was larger than 1 MiB"):
+        box.call("call", name="text", args=[3 << 20])
+    assert box.call("call", name="text", args=[3]) == "xxx"  # a fresh sandbox: the channel is in step
 
 
 def test_a_deadlock_fails_fast_with_the_stuck_stacks(sandbox_for):

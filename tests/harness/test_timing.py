@@ -15,8 +15,8 @@ from grader.harness.timing import (
     MIN_MEASURABLE_SPEEDUP,
     Speedup,
     best_speedups,
-    cpu_clock_of,
     cpu_of_started_processes,
+    cpu_of_tree_between,
     frozen,
     judge_speedup,
     process_tree,
@@ -150,6 +150,34 @@ def test_cpu_of_started_processes_counts_workers_still_running(python_child):
     assert cpu_of_started_processes(before, after) >= 0.1
 
 
+@linux_only
+def test_cpu_of_tree_between_counts_every_process_and_not_sleep(python_child):
+    child = python_child("""
+        import multiprocessing, os, sys, time
+        sys.stdin.readline()
+        burn(0.2)  # the root's own work
+        fork = multiprocessing.get_context("fork")
+        ended = fork.Process(target=burn, args=(0.2,))
+        ended.start()
+        ended.join()
+        fork.Process(target=time.sleep, args=(0.3,)).start()  # waits: no CPU
+        burned, spinning = fork.Pipe(duplex=False)
+        fork.Process(target=lambda: burn(0.2) or spinning.send(1) or time.sleep(60)).start()
+        burned.recv()  # still running, once its 0.2 s of work are done
+        print("done", flush=True)
+        sys.stdin.readline()
+    """)
+    before = process_tree(child.pid)
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    assert child.stdout.readline() == "done\n"
+    after = process_tree(child.pid)
+    used = cpu_of_tree_between(before, after)
+    # 0.6 s of work, give or take /proc's ticks (1/100 s for utime and stime of each process)
+    # and the forks' own start-up
+    assert 0.5 <= used <= 0.8, f"0.6 CPU seconds of three processes measured as {used:.2f} s"
+
+
 def test_process_tree_of_a_process_that_is_gone_is_none():
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
@@ -166,18 +194,26 @@ def test_a_frozen_tree_uses_no_cpu_until_it_thaws(python_child):
     """)
     assert child.stdout.readline() == "spinning\n"
     time.sleep(0.1)
-    tree = process_tree(child.pid)
-    clocks = [cpu_clock_of(pid) for pid in tree.pids]
-    assert len(clocks) == 2 and all(clocks)
+    assert len(process_tree(child.pid).pids) == 2
     with frozen(child.pid):
         time.sleep(0.05)  # the stop signal takes effect at the next scheduling point
-        at_stop = [clock() for clock in clocks]
+        at_stop = own_cpu(child.pid)
         time.sleep(0.3)
-        assert [clock() for clock in clocks] == at_stop
+        assert own_cpu(child.pid) == at_stop
     thawed = time.monotonic() + 5  # on a busy machine a thawed process may wait for a core
-    while not all(clock() > used for clock, used in zip(clocks, at_stop)) and time.monotonic() < thawed:
+    while not ran_again(child.pid, at_stop) and time.monotonic() < thawed:
         time.sleep(0.05)
-    assert all(clock() > used for clock, used in zip(clocks, at_stop)), "the processes did not run again"
+    assert ran_again(child.pid, at_stop), "the processes did not run again"
+
+
+def own_cpu(root: int) -> dict[int, float]:
+    """The CPU seconds of each process of the tree, by pid."""
+    return {pid: times.own for (pid, _), times in process_tree(root).processes.items()}
+
+
+def ran_again(root: int, earlier: dict[int, float]) -> bool:
+    now = own_cpu(root)
+    return all(now.get(pid, 0.0) > used for pid, used in earlier.items())
 
 
 @linux_only
