@@ -213,6 +213,7 @@ def _engine(
                 return None
             watch[0] += 1
             frame.f_trace_opcodes = True
+            frame.f_trace = trace_opcodes  # 3.13 sends opcode events only to a frame whose f_trace is set
             return trace_opcodes
 
         return trace_calls, watch
@@ -394,6 +395,20 @@ def _wire(send: Callable[[tuple], Any], attach: type) -> None:
 
         sys.addaudithook(witness)
 
+
+def _switch_opcode_events_on_for_good() -> None:
+    """On 3.12, settrace() delivers opcode events only if a frame asked for them before it was
+    called, and from then on for good (CPython gh-103615). Ask once, at import, while the
+    process has one thread: asking in threads started later crashes 3.12.1."""
+    here = sys._getframe()
+    here.f_trace_opcodes = True
+    sys.settrace(lambda frame, event, arg: None)
+    sys.settrace(None)
+    here.f_trace_opcodes = False
+
+
+if sys.version_info[:2] == (3, 12):
+    _switch_opcode_events_on_for_good()
 
 _send = _sender(_engine(
     DEFAULT_PREEMPTION_RATE, _YIELD_SECONDS, _THIS_FILE, library_locations() + as_prefixes([HARNESS_FOLDER]),

@@ -306,3 +306,20 @@ def test_trusting_a_file_compares_names_and_runs_no_library_code(monkeypatch, tm
     assert not is_trusted(student)
     assert not is_trusted("counter.py") and not is_trusted("<string>")
     assert is_trusted(library + "/os.py") and is_trusted("/grader/probes.py") and is_trusted("<frozen os>")
+
+
+def test_the_first_call_of_a_function_is_traced_step_by_step(tmp_path):
+    # 3.12 and 3.13 run opcode tracing through sys.monitoring, which sends opcode events to a
+    # frame only under conditions older versions did not have; a single call must get them too.
+    module = load(tmp_path, "once", """
+        def three_steps():
+            a = 1
+            b = a + 1
+            return a + b
+    """)
+    with forced_interleavings([module], seed=1, rate=1.0):
+        module.three_steps()
+    (block,) = drain_blocks()
+    assert block["student_calls"] == 1
+    assert block["opcodes"] >= 6, block
+    assert block["switches"] == block["opcodes"]
