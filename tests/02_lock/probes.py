@@ -3,12 +3,17 @@
 Each probe takes the student's module first and returns plain data for the hidden suite to
 judge; none of them decides a verdict. A call's outcome is reported as "ok" or as the name
 of the exception it raised ("InsufficientFunds" means an instance of the module's own class).
+
+The student's code shares this interpreter and may replace what it reaches at import: the
+builtins, `threading`, this module's globals. So every probe takes what it calls as keyword
+defaults, bound when this module is imported (before the student's module is), and starts its
+threads with `_thread`, so that no patch of threading.Thread can run them one after another.
 """
 
 from __future__ import annotations
 
+import _thread
 import threading
-from collections import Counter
 from collections.abc import Callable
 from functools import partial
 from types import ModuleType
@@ -19,29 +24,122 @@ from grader.harness.preempt import forced_interleavings
 Transfer = list[Any]  # [src, dst, amount]
 
 
-def one_thread(bank: ModuleType, opening: dict[str, int], actions: list[list[Any]]) -> dict[str, Any]:
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _plain_int(value: Any, *, _type: type = type, _int: type = int) -> Any:
+    """The value itself when it is an int or None; otherwise a description the suite can show."""
+    if value is None or _type(value) is _int:
+        return value
+    return f"{_type(value).__name__} {value!r:.60}"
+
+
+def _balances(accounts: Any, opening: dict[str, int], *,
+              _plain_int: Callable[[Any], Any] = _plain_int) -> list[list[Any]]:
+    return [[account, _plain_int(accounts.balance(account))] for account in opening]
+
+
+def _outcome(bank: ModuleType, call: Callable[[], Any], *, _getattr: Callable[..., Any] = getattr,
+             _isinstance: Callable[..., bool] = isinstance, _type: type = type,
+             _expected: tuple[type, ...] = (ValueError, KeyError)) -> str:
+    """'ok', or the name of what the call raised. NotImplementedError goes on up, so that the
+    stub is reported as 'not implemented yet' rather than as a wrong answer."""
+    try:
+        call()
+    except NotImplementedError:
+        raise
+    except BaseException as error:  # noqa: BLE001 - SystemExit from student code is an outcome too
+        insufficient_funds = _getattr(bank, "InsufficientFunds", None)
+        if _isinstance(insufficient_funds, _type) and _isinstance(error, insufficient_funds):
+            return "InsufficientFunds"
+        for expected in _expected:
+            if _isinstance(error, expected):
+                return expected.__name__
+        return _type(error).__name__
+    return "ok"
+
+
+def _job(job: Callable[[], None], start: Any, done: Any, escaped: list[BaseException]) -> None:
+    """One thread of _run_together: wait for the others, run the job, hand on what escaped."""
+    try:
+        start.wait()
+        job()
+    except BaseException as error:  # noqa: BLE001 - handed to the calling thread
+        escaped.append(error)
+    finally:
+        done.release()
+
+
+def _repeat_until_done(meanwhile: Callable[[], None], running: list[Any], *, _any: Callable[..., bool] = any) -> None:
+    """meanwhile() at least once, then again and again while any lock of `running` is held."""
+    meanwhile()
+    while _any(done.locked() for done in running):
+        meanwhile()
+
+
+def _held_lock(*, _lock: Callable[[], Any] = _thread.allocate_lock) -> Any:
+    lock = _lock()
+    lock.acquire()
+    return lock
+
+
+def _run_together(jobs: list[Callable[[], None]], meanwhile: Callable[[], None] | None = None, *,
+                  _start: Callable[..., Any] = _thread.start_new_thread, _held_lock: Callable[[], Any] = _held_lock,
+                  _barrier: type = threading.Barrier, _job: Callable[..., None] = _job,
+                  _repeat_until_done: Callable[..., None] = _repeat_until_done, _partial: type = partial,
+                  _zip: type = zip, _len: Callable[[Any], int] = len) -> None:
+    """Run each job on its own thread, all released at once by a barrier, and wait for them.
+
+    `meanwhile`, if given, is called again and again on one more thread (at least once)
+    until every job has finished. The first error that escaped a thread (only
+    NotImplementedError can) is raised again here. The threads are started with _thread,
+    bound here, so that no patch of threading.Thread can run them one after another.
+    """
+    start = _barrier(_len(jobs) + (meanwhile is not None))
+    escaped: list[BaseException] = []
+    running = [_held_lock() for _ in jobs]  # each released when its job has ended
+    threads = [*_zip(jobs, running)]
+    if meanwhile is not None:
+        threads.append((_partial(_repeat_until_done, meanwhile, running), _held_lock()))
+    for job, done in threads:
+        _start(_job, (job, start, done, escaped))
+    for _, done in threads:
+        done.acquire()  # the thread has ended; given back, so that _repeat_until_done sees it
+        done.release()
+    if escaped:
+        raise escaped[0]
+
+
+# -- probes ---------------------------------------------------------------------------------
+
+
+def one_thread(bank: ModuleType, opening: dict[str, int], actions: list[list[Any]], *,
+               _outcome: Callable[..., str] = _outcome, _balances: Callable[..., list[list[Any]]] = _balances,
+               _plain_int: Callable[[Any], Any] = _plain_int, _getattr: Callable[..., Any] = getattr,
+               _isinstance: Callable[..., bool] = isinstance, _issubclass: Callable[..., bool] = issubclass,
+               _type: type = type, _exception: type = Exception, _dict: type = dict) -> dict[str, Any]:
     """Open a Bank, then run each action on this thread and read every balance after it.
 
     An action is ["transfer", src, dst, amount], ["balance", account] or ["total"].
     """
-    insufficient_funds = getattr(bank, "InsufficientFunds", None)
+    insufficient_funds = _getattr(bank, "InsufficientFunds", None)
     report: dict[str, Any] = {
-        "insufficient_funds_is_exception": isinstance(insufficient_funds, type)
-        and issubclass(insufficient_funds, Exception),
+        "insufficient_funds_is_exception": _isinstance(insufficient_funds, _type)
+        and _issubclass(insufficient_funds, _exception),
         "steps": [],
     }
     accounts: Any = None
 
     def open_bank() -> None:
         nonlocal accounts
-        accounts = bank.Bank(dict(opening))
+        accounts = bank.Bank(_dict(opening))
 
     report["opened"] = _outcome(bank, open_bank)
     if accounts is None:
         return report
     for name, *args in actions:
         returned: list[Any] = []
-        outcome = _outcome(bank, lambda: returned.append(getattr(accounts, name)(*args)))
+        outcome = _outcome(bank, lambda: returned.append(_getattr(accounts, name)(*args)))
         report["steps"].append({
             "outcome": outcome,
             "value": _plain_int(returned[0]) if returned else None,
@@ -56,6 +154,10 @@ def transfers_under_preemption(
     plans: list[list[Transfer]],
     seeds: list[int],
     audit: bool = False,
+    *,
+    _forced: type = forced_interleavings, _run_together: Callable[..., None] = _run_together,
+    _outcome: Callable[..., str] = _outcome, _balances: Callable[..., list[list[Any]]] = _balances,
+    _plain_int: Callable[[Any], Any] = _plain_int, _partial: type = partial, _zip: type = zip, _dict: type = dict,
 ) -> list[dict[str, Any]]:
     """Per forced schedule: one thread per plan runs its transfers on one shared Bank.
 
@@ -66,20 +168,21 @@ def transfers_under_preemption(
     runs = []
     for seed in seeds:
         outcomes: list[list[str]] = [[] for _ in plans]
-        totals: Counter[Any] = Counter()
-        with forced_interleavings([bank], seed):
-            accounts = bank.Bank(dict(opening))
+        totals: dict[Any, int] = {}  # in the order first seen
+        with _forced([bank], seed):
+            accounts = bank.Bank(_dict(opening))
 
             def run_plan(plan: list[Transfer], record: list[str]) -> None:
                 for src, dst, amount in plan:
-                    record.append(_outcome(bank, partial(accounts.transfer, src, dst, amount)))
+                    record.append(_outcome(bank, _partial(accounts.transfer, src, dst, amount)))
 
             def take_total() -> None:
                 seen: list[Any] = []
                 outcome = _outcome(bank, lambda: seen.append(accounts.total()))
-                totals[_plain_int(seen[0]) if seen else f"raised {outcome}"] += 1
+                value = _plain_int(seen[0]) if seen else f"raised {outcome}"
+                totals[value] = totals.get(value, 0) + 1
 
-            _run_together([partial(run_plan, plan, record) for plan, record in zip(plans, outcomes)],
+            _run_together([_partial(run_plan, plan, record) for plan, record in _zip(plans, outcomes)],
                           meanwhile=take_total if audit else None)
         runs.append({
             "outcomes": outcomes,
@@ -90,7 +193,10 @@ def transfers_under_preemption(
 
 
 def competing_withdrawals(
-    bank: ModuleType, source: str, sinks: list[str], funds: int, amount: int, seeds: list[int], rounds: int
+    bank: ModuleType, source: str, sinks: list[str], funds: int, amount: int, seeds: list[int], rounds: int, *,
+    _forced: type = forced_interleavings, _run_together: Callable[..., None] = _run_together,
+    _outcome: Callable[..., str] = _outcome, _plain_int: Callable[[Any], Any] = _plain_int,
+    _partial: type = partial, _range: type = range, _len: Callable[[Any], int] = len, _dict: type = dict,
 ) -> list[dict[str, Any]]:
     """Per round: a fresh Bank where `source` holds `funds`; one thread per sink tries, at
     the same moment, to move `amount` from `source` to its sink. Returns the outcomes and
@@ -98,81 +204,14 @@ def competing_withdrawals(
     opening = {source: funds, **{sink: 0 for sink in sinks}}
     results = []
     for seed in seeds:
-        with forced_interleavings([bank], seed):
-            for _ in range(rounds):
-                accounts = bank.Bank(dict(opening))
-                outcomes = [""] * len(sinks)
+        with _forced([bank], seed):
+            for _ in _range(rounds):
+                accounts = bank.Bank(_dict(opening))
+                outcomes = [""] * _len(sinks)
 
                 def withdraw(index: int) -> None:
-                    outcomes[index] = _outcome(bank, partial(accounts.transfer, source, sinks[index], amount))
+                    outcomes[index] = _outcome(bank, _partial(accounts.transfer, source, sinks[index], amount))
 
-                _run_together([partial(withdraw, index) for index in range(len(sinks))])
+                _run_together([_partial(withdraw, index) for index in _range(_len(sinks))])
                 results.append({"outcomes": outcomes, "source_after": _plain_int(accounts.balance(source))})
     return results
-
-
-# -- helpers --------------------------------------------------------------------------------
-
-
-def _outcome(bank: ModuleType, call: Callable[[], Any]) -> str:
-    """'ok', or the name of what the call raised. NotImplementedError goes on up, so that the
-    stub is reported as 'not implemented yet' rather than as a wrong answer."""
-    try:
-        call()
-    except NotImplementedError:
-        raise
-    except BaseException as error:  # noqa: BLE001 - SystemExit from student code is an outcome too
-        insufficient_funds = getattr(bank, "InsufficientFunds", None)
-        if isinstance(insufficient_funds, type) and isinstance(error, insufficient_funds):
-            return "InsufficientFunds"
-        for expected in (ValueError, KeyError):
-            if isinstance(error, expected):
-                return expected.__name__
-        return type(error).__name__
-    return "ok"
-
-
-def _run_together(jobs: list[Callable[[], None]], meanwhile: Callable[[], None] | None = None) -> None:
-    """Run each job on its own thread, all released at once by a barrier, and join them.
-
-    `meanwhile`, if given, is called again and again on one more thread (at least once)
-    until every job has finished. The first error that escaped a thread (only
-    NotImplementedError can) is raised again here.
-    """
-    start = threading.Barrier(len(jobs) + (meanwhile is not None))
-    escaped: list[BaseException] = []
-
-    def run(job: Callable[[], None]) -> None:
-        try:
-            start.wait()
-            job()
-        except BaseException as error:  # noqa: BLE001 - handed to the calling thread
-            escaped.append(error)
-
-    workers = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    threads = list(workers)
-    if meanwhile is not None:
-
-        def repeat_until_jobs_end() -> None:
-            meanwhile()
-            while any(worker.is_alive() for worker in workers):
-                meanwhile()
-
-        threads.append(threading.Thread(target=run, args=(repeat_until_jobs_end,)))
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if escaped:
-        raise escaped[0]
-
-
-def _balances(accounts: Any, opening: dict[str, int]) -> list[list[Any]]:
-    return [[account, _plain_int(accounts.balance(account))] for account in opening]
-
-
-def _plain_int(value: Any) -> Any:
-    """The value itself when it is an int or None; otherwise a description the suite can show."""
-    if value is None or type(value) is int:
-        return value
-    return f"{type(value).__name__} {value!r:.60}"

@@ -3,20 +3,32 @@
 Each probe drives a ThreadPool with tasks defined here and watches it from the outside: which
 thread ran each task, how many tasks ran at once, which threads are still alive. It returns
 plain data for the hidden suite to judge; none of them decides a verdict.
+
+The student's code shares this interpreter and may replace what it reaches without an audited
+operation: the builtins, `threading` and `time`, this module's globals, and whatever hangs off a
+task it is handed (a closure's cells, a bound method's object). So every probe takes what it
+calls as keyword defaults, bound when this module is imported (before the student's module is);
+the tasks keep what they count in their defaults, which only an audited read reaches (see
+grader/harness/audit.py); and helper threads are started with `_thread`.
 """
 
 from __future__ import annotations
 
+import _thread
 import builtins
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from types import ModuleType
 from typing import Any
 
 from grader.harness.preempt import forced_interleavings
 
 HUNG = "hung"  # what _finish_within() reports for a call that did not return in time
+
+Lock = Callable[[], Any]
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -31,54 +43,68 @@ def _pool(pool_module: ModuleType, n_workers: int) -> Iterator[Any]:
     pool.shutdown()
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, *, _isinstance: Callable[..., bool] = isinstance, _base_exception: type = BaseException,
+           _type: type = type, _str: type = str, _int: type = int, _bool: type = bool,
+           _repr: Callable[[Any], str] = repr) -> Any:
     """One result as plain data: the str a task returned, {"exact": repr} for None, an int or a
     bool (so that False and 0 stay apart), or the exception in its place."""
-    if isinstance(value, BaseException):
-        return {"raised": type(value).__name__, "message": str(value)}
-    if type(value) is str:
+    if _isinstance(value, _base_exception):
+        return {"raised": _type(value).__name__, "message": _str(value)}
+    if _type(value) is _str:
         return value
-    if value is None or type(value) in (int, bool):
-        return {"exact": repr(value)}
-    return {"unexpected": f"{type(value).__name__} {value!r}"[:120]}
+    if value is None or _type(value) in (_int, _bool):
+        return {"exact": _repr(value)}
+    return {"unexpected": f"{_type(value).__name__} {value!r}"[:120]}
 
 
-def _joined(pool: Any) -> list[Any] | str:
+def _joined(pool: Any, *, _plain: Callable[[Any], Any] = _plain, _type: type = type, _list: type = list) -> list[Any] | str:
     """pool.join() as plain data, or a description of the wrong type it returned."""
     results = pool.join()
-    if type(results) is not list:
-        return f"a {type(results).__name__}, not a list"
+    if _type(results) is not _list:
+        return f"a {_type(results).__name__}, not a list"
     return [_plain(value) for value in results]
 
 
-def _threads_started_since(before: set[threading.Thread]) -> list[threading.Thread]:
-    return [thread for thread in threading.enumerate() if thread not in before]
+def _threads_started_since(before: set[threading.Thread], *,
+                           _enumerate: Callable[[], list[threading.Thread]] = threading.enumerate) -> list[threading.Thread]:
+    return [thread for thread in _enumerate() if thread not in before]
 
 
-def _error_name(call: Callable[[], Any]) -> str | None:
+def _error_name(call: Callable[[], Any], *, _type: type = type) -> str | None:
     """The name of the exception call() raised, or None."""
     try:
         call()
     except Exception as error:  # noqa: BLE001 - which one it was is the answer
-        return type(error).__name__
+        return _type(error).__name__
     return None
 
 
-def _finish_within(seconds: float, work: Callable[[], Any]) -> Any:
-    """work() on a helper thread: its value, its exception re-raised, or HUNG after `seconds`."""
+def _held_lock(*, _lock: Lock = _thread.allocate_lock) -> Any:
+    lock = _lock()
+    lock.acquire()
+    return lock
+
+
+def _run_and_keep(work: Callable[[], Any], outcome: list[tuple[bool, Any]], done: Any) -> None:
+    try:
+        outcome.append((True, work()))
+    except BaseException as error:  # noqa: BLE001 - re-raised in the probe's thread
+        outcome.append((False, error))
+    finally:
+        done.release()
+
+
+def _finish_within(seconds: float, work: Callable[[], Any], *, _start: Callable[..., Any] = _thread.start_new_thread,
+                   _held_lock: Lock = _held_lock, _run_and_keep: Callable[..., None] = _run_and_keep,
+                   _hung: str = HUNG) -> Any:
+    """work() on a helper thread: its value, its exception re-raised, or HUNG after `seconds`.
+    The helper is started with _thread, bound here, so no patch of threading can hold it up."""
     outcome: list[tuple[bool, Any]] = []
-
-    def run() -> None:
-        try:
-            outcome.append((True, work()))
-        except BaseException as error:  # noqa: BLE001 - re-raised in the probe's thread
-            outcome.append((False, error))
-
-    helper = threading.Thread(target=run, daemon=True)
-    helper.start()
-    helper.join(seconds)
+    done = _held_lock()
+    _start(_run_and_keep, (work, outcome, done))
+    done.acquire(True, seconds)
     if not outcome:
-        return HUNG
+        return _hung
     returned, value = outcome[0]
     if not returned:
         raise value
@@ -92,41 +118,55 @@ def _echo(token: Any) -> Any:
 # -- results ----------------------------------------------------------------------------------
 
 
+def _finishing_last(finished: list[int], calls: list[int], lock: Any, others_done: Any, join_returned: Any,
+                    patience: float, linger: float, *, _len: Callable[[Any], int] = len) -> Callable[..., Any]:
+    """The task of results_in_submission_order; it has no closure: its state sits in its defaults."""
+
+    def task(index: int, *, token: Any, _finished: list[int] = finished, _calls: list[int] = calls, _lock: Any = lock,
+             _others_done: Any = others_done, _join_returned: Any = join_returned, _patience: float = patience,
+             _linger: float = linger, _len: Callable[[Any], int] = _len) -> Any:
+        with _lock:
+            _calls[index] += 1
+        if index == 0:
+            _others_done.wait(_patience)
+            _join_returned.wait(_linger)
+        with _lock:
+            _finished.append(index)
+            if _len(_finished) == _len(_calls) - 1:
+                _others_done.set()
+        return token
+
+    return task
+
+
 def results_in_submission_order(
-    pool_module: ModuleType, tokens: list[str], n_workers: int, patience: float, linger: float
+    pool_module: ModuleType, tokens: list[str], n_workers: int, patience: float, linger: float, *,
+    _pool: Callable[..., Any] = _pool, _joined: Callable[[Any], Any] = _joined,
+    _finishing_last: Callable[..., Any] = _finishing_last, _lock: Lock = _thread.allocate_lock,
+    _event: type = threading.Event, _enumerate: type = enumerate, _len: Callable[[Any], int] = len,
 ) -> dict[str, Any]:
     """One task per token, passed as a keyword argument. The first task finishes last: it waits
     (up to `patience` s) until every other task has finished, then lingers until join() has
     returned (up to `linger` s), so that a join() that does not wait for it returns without it."""
     finished: list[int] = []
-    calls = [0] * len(tokens)
-    lock = threading.Lock()
-    others_done, join_returned = threading.Event(), threading.Event()
-
-    def task(index: int, *, token: Any) -> Any:
-        with lock:
-            calls[index] += 1
-        if index == 0:
-            others_done.wait(patience)
-            join_returned.wait(linger)
-        with lock:
-            finished.append(index)
-            if len(finished) == len(tokens) - 1:
-                others_done.set()
-        return token
-
+    calls = [0] * _len(tokens)
+    lock = _lock()
+    join_returned = _event()
+    task = _finishing_last(finished, calls, lock, _event(), join_returned, patience, linger)
     with _pool(pool_module, n_workers) as pool:
-        for index, token in enumerate(tokens):
+        for index, token in _enumerate(tokens):
             pool.submit(task, index, token=token)
         results = _joined(pool)
         join_returned.set()
         with lock:
-            finished_at_join = len(finished)
+            finished_at_join = _len(finished)
     return {"results": results, "calls": calls, "finished_at_join": finished_at_join,
             "completion_order": finished}
 
 
-def batches_joined_one_by_one(pool_module: ModuleType, n_workers: int, batches: list[list[str]]) -> list[Any]:
+def batches_joined_one_by_one(pool_module: ModuleType, n_workers: int, batches: list[list[str]], *,
+                              _pool: Callable[..., Any] = _pool, _joined: Callable[[Any], Any] = _joined,
+                              _echo: Callable[[Any], Any] = _echo) -> list[Any]:
     """join()'s answer after each batch of tasks (a batch may be empty)."""
     answers = []
     with _pool(pool_module, n_workers) as pool:
@@ -137,46 +177,62 @@ def batches_joined_one_by_one(pool_module: ModuleType, n_workers: int, batches: 
     return answers
 
 
-def run_order_of_one_worker(pool_module: ModuleType, count: int, patience: float) -> list[int]:
-    """The order in which a 1-worker pool runs `count` tasks, all queued while its worker is
-    held up by a first task."""
-    gate = threading.Event()
-    order: list[int] = []
-
-    def hold_up() -> str:
-        gate.wait(patience)
+def _held_up(gate: Any, patience: float) -> Callable[[], str]:
+    def hold_up(*, _gate: Any = gate, _patience: float = patience) -> str:
+        _gate.wait(_patience)
         return "first"
 
-    def record(index: int) -> str:
-        order.append(index)
-        return str(index)
+    return hold_up
 
+
+def _recording(order: list[Any], *, _str: type = str) -> Callable[[Any], str]:
+    """A task that notes its argument in `order` (held in its defaults, not by a bound method)."""
+
+    def record(index: Any, *, _order: list[Any] = order, _str: type = _str) -> str:
+        _order.append(index)
+        return _str(index)
+
+    return record
+
+
+def run_order_of_one_worker(pool_module: ModuleType, count: int, patience: float, *,
+                            _pool: Callable[..., Any] = _pool, _held_up: Callable[..., Any] = _held_up,
+                            _recording: Callable[..., Any] = _recording, _event: type = threading.Event,
+                            _range: type = range) -> list[int]:
+    """The order in which a 1-worker pool runs `count` tasks, all queued while its worker is
+    held up by a first task."""
+    gate = _event()
+    order: list[int] = []
+    record = _recording(order)
     with _pool(pool_module, 1) as pool:
-        pool.submit(hold_up)
-        for index in range(count):
+        pool.submit(_held_up(gate, patience))
+        for index in _range(count):
             pool.submit(record, index)
         gate.set()
         pool.join()
     return order
 
 
+def _one_batch(pool_module: ModuleType, n_workers: int, tokens: list[str], *, _pool: Callable[..., Any] = _pool,
+               _joined: Callable[[Any], Any] = _joined, _echo: Callable[[Any], Any] = _echo) -> list[Any] | str:
+    with _pool(pool_module, n_workers) as pool:
+        for token in tokens:
+            pool.submit(_echo, token)
+        return _joined(pool)
+
+
 def results_under_forced_interleavings(
-    pool_module: ModuleType, seeds: list[int], n_workers: int, tokens: list[str], patience: float
+    pool_module: ModuleType, seeds: list[int], n_workers: int, tokens: list[str], patience: float, *,
+    _forced: type = forced_interleavings, _finish_within: Callable[..., Any] = _finish_within,
+    _one_batch: Callable[..., Any] = _one_batch, _partial: type = partial, _hung: str = HUNG,
 ) -> list[Any]:
     """Per forced schedule: join()'s results for one task per token, or HUNG. Stops at the
     first schedule that hangs, since its threads stay stuck."""
-
-    def one_batch() -> list[Any] | str:
-        with _pool(pool_module, n_workers) as pool:
-            for token in tokens:
-                pool.submit(_echo, token)
-            return _joined(pool)
-
     outcomes = []
     for seed in seeds:
-        with forced_interleavings([pool_module], seed):
-            outcomes.append(_finish_within(patience, one_batch))
-        if outcomes[-1] == HUNG:
+        with _forced([pool_module], seed):
+            outcomes.append(_finish_within(patience, _partial(_one_batch, pool_module, n_workers, tokens)))
+        if outcomes[-1] == _hung:
             break
     return outcomes
 
@@ -184,107 +240,150 @@ def results_under_forced_interleavings(
 # -- workers ----------------------------------------------------------------------------------
 
 
-def threads_that_run_tasks(pool_module: ModuleType, n_workers: int, batch_sizes: list[int]) -> dict[str, Any]:
-    """Which threads a pool starts in __init__ and which threads run its tasks, over batches."""
-    before = set(threading.enumerate())
-    ran_on: list[threading.Thread] = []  # the Thread objects themselves: an ident can be reused
-    most_alive = 0
-    lock = threading.Lock()
+def _noting_runners(before: set[threading.Thread], ran_on: list[threading.Thread], most_alive: list[int], lock: Any, *,
+                    _threads_started_since: Callable[..., list[threading.Thread]] = _threads_started_since,
+                    _current_thread: Callable[[], threading.Thread] = threading.current_thread,
+                    _len: Callable[[Any], int] = len, _max: Callable[..., Any] = max) -> Callable[[], str]:
+    """The task of threads_that_run_tasks: notes the thread it runs on and how many threads the
+    pool has alive (in most_alive[0], the most seen). Its state sits in its defaults."""
 
-    def task() -> str:
-        nonlocal most_alive
-        alive = len(_threads_started_since(before))
-        with lock:
-            ran_on.append(threading.current_thread())
-            most_alive = max(most_alive, alive)
+    def task(*, _before: set[threading.Thread] = before, _ran_on: list[threading.Thread] = ran_on,
+             _most_alive: list[int] = most_alive, _lock: Any = lock,
+             _threads_started_since: Callable[..., list[threading.Thread]] = _threads_started_since,
+             _current_thread: Callable[[], threading.Thread] = _current_thread,
+             _len: Callable[[Any], int] = _len, _max: Callable[..., Any] = _max) -> str:
+        alive = _len(_threads_started_since(_before))
+        with _lock:
+            _ran_on.append(_current_thread())
+            _most_alive[0] = _max(_most_alive[0], alive)
         return "done"
 
+    return task
+
+
+def threads_that_run_tasks(
+    pool_module: ModuleType, n_workers: int, batch_sizes: list[int], *,
+    _pool: Callable[..., Any] = _pool, _noting_runners: Callable[..., Any] = _noting_runners,
+    _threads_started_since: Callable[..., list[threading.Thread]] = _threads_started_since,
+    _enumerate: Callable[[], list[threading.Thread]] = threading.enumerate,
+    _current_thread: Callable[[], threading.Thread] = threading.current_thread, _lock: Lock = _thread.allocate_lock,
+    _set: type = set, _range: type = range, _len: Callable[[Any], int] = len, _max: Callable[..., Any] = max,
+) -> dict[str, Any]:
+    """Which threads a pool starts in __init__ and which threads run its tasks, over batches."""
+    before = _set(_enumerate())
+    ran_on: list[threading.Thread] = []  # the Thread objects themselves: an ident can be reused
+    most_alive = [0]
+    task = _noting_runners(before, ran_on, most_alive, _lock())
     with _pool(pool_module, n_workers) as pool:
-        started_in_init = set(_threads_started_since(before))
+        started_in_init = _set(_threads_started_since(before))
         for size in batch_sizes:
-            for _ in range(size):
+            for _ in _range(size):
                 pool.submit(task)
             pool.join()
-    runners = set(ran_on)
+    runners = _set(ran_on)
     return {
-        "started_in_init": len(started_in_init),
-        "tasks": len(ran_on),
-        "runners": len(runners),
-        "runners_not_started_in_init": len(runners - started_in_init),
-        "ran_on_caller": threading.current_thread() in runners,
-        "most_alive": max(most_alive, len(started_in_init)),
+        "started_in_init": _len(started_in_init),
+        "tasks": _len(ran_on),
+        "runners": _len(runners),
+        "runners_not_started_in_init": _len(runners - started_in_init),
+        "ran_on_caller": _current_thread() in runners,
+        "most_alive": _max(most_alive[0], _len(started_in_init)),
     }
 
 
+def _blocking(counts: list[int], changed: Any, release: Any, patience: float, *,
+              _max: Callable[..., Any] = max) -> Callable[[], str]:
+    """The task of blocking_tasks: counts itself in counts (running now, the most at once) and
+    blocks until `release` is set (or `patience` s). Its state sits in its defaults."""
+
+    def task(*, _counts: list[int] = counts, _changed: Any = changed, _release: Any = release,
+             _patience: float = patience, _max: Callable[..., Any] = _max) -> str:
+        with _changed:
+            _counts[0] += 1
+            _counts[1] = _max(_counts[1], _counts[0])
+            _changed.notify_all()
+        _release.wait(_patience)
+        with _changed:
+            _counts[0] -= 1
+        return "done"
+
+    return task
+
+
 def blocking_tasks(
-    pool_module: ModuleType, n_workers: int, count: int, patience: float, settle: float
+    pool_module: ModuleType, n_workers: int, count: int, patience: float, settle: float, *,
+    _pool: Callable[..., Any] = _pool, _joined: Callable[[Any], Any] = _joined, _blocking: Callable[..., Any] = _blocking,
+    _condition: type = threading.Condition, _event: type = threading.Event, _range: type = range,
 ) -> dict[str, Any]:
     """The most tasks running at once when every task blocks until it is released.
 
     Releases them once n_workers are running (or after `patience` s) and `settle` more
     seconds have given a pool that runs too many at once the time to show it."""
-    changed = threading.Condition()
-    release = threading.Event()
-    running = peak = 0
-
-    def task() -> str:
-        nonlocal running, peak
-        with changed:
-            running += 1
-            peak = max(peak, running)
-            changed.notify_all()
-        release.wait(patience)
-        with changed:
-            running -= 1
-        return "done"
-
+    changed = _condition()
+    release = _event()
+    counts = [0, 0]  # running now, the most at once
+    task = _blocking(counts, changed, release, patience)
     with _pool(pool_module, n_workers) as pool:
-        for _ in range(count):
+        for _ in _range(count):
             pool.submit(task)
         with changed:
-            changed.wait_for(lambda: running >= n_workers, patience)
-            changed.wait_for(lambda: running > n_workers, settle)
-            peak_while_blocked = peak
+            changed.wait_for(lambda: counts[0] >= n_workers, patience)
+            changed.wait_for(lambda: counts[0] > n_workers, settle)
+            peak_while_blocked = counts[1]
         release.set()
         results = _joined(pool)
-    return {"peak_while_blocked": peak_while_blocked, "peak": peak, "results": results}
+    return {"peak_while_blocked": peak_while_blocked, "peak": counts[1], "results": results}
 
 
-_idle_pools: list[Any] = []
+# The pools left idle between start_idle_pool() and stop_idle_pool(), reachable only through the
+# defaults below: the module's name for the list is deleted once they are bound.
+_IDLE_POOLS: list[Any] = []
 
 
-def start_idle_pool(pool_module: ModuleType, n_workers: int, warm_up_tasks: int) -> None:
+def start_idle_pool(pool_module: ModuleType, n_workers: int, warm_up_tasks: int, *,
+                    _idle_pools: list[Any] = _IDLE_POOLS, _echo: Callable[[Any], Any] = _echo,
+                    _range: type = range, _str: type = str) -> None:
     """Start a pool, let it run a few tasks and leave it idle."""
     pool = pool_module.ThreadPool(n_workers)
     _idle_pools.append(pool)
-    for index in range(warm_up_tasks):
-        pool.submit(_echo, str(index))
+    for index in _range(warm_up_tasks):
+        pool.submit(_echo, _str(index))
     pool.join()
 
 
-def idle(pool_module: ModuleType, seconds: float) -> None:
+def idle(pool_module: ModuleType, seconds: float, *, _sleep: Callable[[float], None] = time.sleep) -> None:
     """Wait `seconds` without using the CPU while the idle pool's workers wait for tasks: the
     grader reads how much CPU time the process used meanwhile from the kernel."""
-    threading.Event().wait(seconds)
+    _sleep(seconds)
 
 
-def stop_idle_pool(pool_module: ModuleType) -> None:
+def stop_idle_pool(pool_module: ModuleType, *, _idle_pools: list[Any] = _IDLE_POOLS) -> None:
     _idle_pools.pop().shutdown()
+
+
+del _IDLE_POOLS
 
 
 # -- errors -----------------------------------------------------------------------------------
 
 
-def _planned(step: list[str]) -> str:
-    """Return the token of ["return", token]; raise the builtin exception ["raise", name, message]."""
+def _planned(step: list[str], *,
+             _builtin: Callable[[str], Any] = dict(vars(builtins)).get) -> str:  # noqa: B008 - a snapshot at import
+    """Return the token of ["return", token]; raise the builtin exception ["raise", name, message]
+    (the builtins as they were before the student's import)."""
     if step[0] == "raise":
-        raise getattr(builtins, step[1])(step[2])
+        raise _builtin(step[1])(step[2])
     return step[1]
 
 
-def failing_tasks(pool_module: ModuleType, n_workers: int, plan: list[list[str]], then: list[str]) -> dict[str, Any]:
+def failing_tasks(pool_module: ModuleType, n_workers: int, plan: list[list[str]], then: list[str], *,
+                  _pool: Callable[..., Any] = _pool, _joined: Callable[[Any], Any] = _joined,
+                  _planned: Callable[..., str] = _planned, _echo: Callable[[Any], Any] = _echo,
+                  _threads_started_since: Callable[..., list[threading.Thread]] = _threads_started_since,
+                  _enumerate: Callable[[], list[threading.Thread]] = threading.enumerate, _set: type = set,
+                  _len: Callable[[Any], int] = len) -> dict[str, Any]:
     """join() after a batch in which some tasks raise, and after a second batch of tokens."""
-    before = set(threading.enumerate())
+    before = _set(_enumerate())
     with _pool(pool_module, n_workers) as pool:
         for step in plan:
             pool.submit(_planned, step)
@@ -292,11 +391,11 @@ def failing_tasks(pool_module: ModuleType, n_workers: int, plan: list[list[str]]
         for token in then:
             pool.submit(_echo, token)
         second = _joined(pool)
-        alive = len(_threads_started_since(before))
+        alive = _len(_threads_started_since(before))
     return {"first": first, "second": second, "alive": alive}
 
 
-def construct(pool_module: ModuleType, n_workers: int) -> str | None:
+def construct(pool_module: ModuleType, n_workers: int, *, _error_name: Callable[..., Any] = _error_name) -> str | None:
     """The name of the exception ThreadPool(n_workers) raised, or None."""
     return _error_name(lambda: pool_module.ThreadPool(n_workers))
 
@@ -304,33 +403,55 @@ def construct(pool_module: ModuleType, n_workers: int) -> str | None:
 # -- shutdown ---------------------------------------------------------------------------------
 
 
-def shutdown_while_busy(pool_module: ModuleType, n_workers: int, queued: int, busy_seconds: float) -> dict[str, Any]:
+def _noting_its_end(finished: list[int], answer: str, release: Any = None, wait: float = 0.0) -> Callable[[int], str]:
+    """A task that waits for `release` (up to `wait` s) if given, notes its index in `finished`
+    and returns `answer`. Its state sits in its defaults."""
+
+    def task(index: int, *, _finished: list[int] = finished, _answer: str = answer, _release: Any = release,
+             _wait: float = wait) -> str:
+        if _release is not None:
+            _release.wait(_wait)
+        _finished.append(index)
+        return _answer
+
+    return task
+
+
+def _set_after(seconds: float, event: Any, done: Any, *, _sleep: Callable[[float], None] = time.sleep) -> None:
+    try:
+        _sleep(seconds)
+        event.set()
+    finally:
+        done.release()
+
+
+def shutdown_while_busy(
+    pool_module: ModuleType, n_workers: int, queued: int, busy_seconds: float, *,
+    _noting_its_end: Callable[..., Any] = _noting_its_end, _set_after: Callable[..., None] = _set_after,
+    _start: Callable[..., Any] = _thread.start_new_thread, _held_lock: Lock = _held_lock,
+    _threads_started_since: Callable[..., list[threading.Thread]] = _threads_started_since,
+    _enumerate: Callable[[], list[threading.Thread]] = threading.enumerate, _event: type = threading.Event,
+    _set: type = set, _range: type = range, _len: Callable[[Any], int] = len,
+) -> dict[str, Any]:
     """Call shutdown() while every worker is busy for `busy_seconds` more and `queued` tasks
     wait in the queue; report what had happened by the time it returned."""
-    before = set(threading.enumerate())
+    before = _set(_enumerate())
     pool = pool_module.ThreadPool(n_workers)
-    busy_until = threading.Event()
+    busy_until = _event()
     finished: list[int] = []
-
-    def busy(index: int) -> str:
-        busy_until.wait(busy_seconds * 10)  # released by the timer; the timeout is a safety net
-        finished.append(index)
-        return "busy"
-
-    def quick(index: int) -> str:
-        finished.append(index)
-        return "quick"
-
-    for index in range(n_workers):
+    # released by the timer; the timeout is a safety net
+    busy = _noting_its_end(finished, "busy", busy_until, busy_seconds * 10)
+    quick = _noting_its_end(finished, "quick")
+    for index in _range(n_workers):
         pool.submit(busy, index)
-    for index in range(n_workers, n_workers + queued):
+    for index in _range(n_workers, n_workers + queued):
         pool.submit(quick, index)
-    timer = threading.Timer(busy_seconds, busy_until.set)
-    timer.start()
+    timer_done = _held_lock()
+    timer = _start(_set_after, (busy_seconds, busy_until, timer_done))
     pool.shutdown()
-    still_alive = [thread.name for thread in _threads_started_since(before) if thread is not timer]
-    outcome = {"finished": len(finished), "still_alive": still_alive}
-    timer.join()
+    still_alive = [thread.name for thread in _threads_started_since(before) if thread.ident != timer]
+    outcome = {"finished": _len(finished), "still_alive": still_alive}
+    timer_done.acquire()
     return outcome
 
 
@@ -338,29 +459,46 @@ class _LeftTheBlock(Exception):
     pass
 
 
-def shutdown_contract(pool_module: ModuleType, n_workers: int, tokens: list[str]) -> dict[str, Any]:
+def _recording_tokens(ran: list[str]) -> Callable[[str], None]:
+    """A task that notes its token in `ran` (held in its defaults: a bound ran.append would hand
+    the pool the list itself)."""
+
+    def record(token: str, *, _ran: list[str] = ran) -> None:
+        _ran.append(token)
+
+    return record
+
+
+def shutdown_contract(
+    pool_module: ModuleType, n_workers: int, tokens: list[str], *,
+    _recording_tokens: Callable[..., Any] = _recording_tokens, _error_name: Callable[..., Any] = _error_name,
+    _threads_started_since: Callable[..., list[threading.Thread]] = _threads_started_since,
+    _enumerate: Callable[[], list[threading.Thread]] = threading.enumerate, _left_the_block: type = _LeftTheBlock,
+    _set: type = set, _type: type = type, _len: Callable[[Any], int] = len,
+) -> dict[str, Any]:
     """The with-statement, a second shutdown(), a submit() after shutdown(), and an exception
     raised inside a with-block."""
-    before = set(threading.enumerate())
+    before = _set(_enumerate())
     ran: list[str] = []
+    record = _recording_tokens(ran)
     pool = pool_module.ThreadPool(n_workers)
     with pool as entered:
         for token in tokens:
-            pool.submit(ran.append, token)
+            pool.submit(record, token)
     facts: dict[str, Any] = {
-        "enter_returned": "the pool" if entered is pool else f"{type(entered).__name__} {entered!r}"[:80],
-        "ran_in_block": len(ran),
-        "alive_after_block": len(_threads_started_since(before)),
+        "enter_returned": "the pool" if entered is pool else f"{_type(entered).__name__} {entered!r}"[:80],
+        "ran_in_block": _len(ran),
+        "alive_after_block": _len(_threads_started_since(before)),
         "second_shutdown": _error_name(pool.shutdown),
-        "submit_after_shutdown": _error_name(lambda: pool.submit(ran.append, "late")),
+        "submit_after_shutdown": _error_name(lambda: pool.submit(record, "late")),
     }
     try:
         with pool_module.ThreadPool(n_workers) as failing:
-            failing.submit(ran.append, "doomed block")
-            raise _LeftTheBlock
-    except _LeftTheBlock:
+            failing.submit(record, "doomed block")
+            raise _left_the_block
+    except _left_the_block:
         facts["exception_propagated"] = True
     else:
         facts["exception_propagated"] = False
-    facts["alive_after_failed_block"] = len(_threads_started_since(before))
+    facts["alive_after_failed_block"] = _len(_threads_started_since(before))
     return facts

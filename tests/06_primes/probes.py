@@ -5,17 +5,25 @@ judge; none of them decides a verdict or measures a time (the grader reads the C
 worker processes from the kernel). Values that are not what the
 contract promises (a key that is not an int, a flag that is not a bool) come back as a short
 description string, so the suite can say exactly what was wrong.
+
+The student's code shares this interpreter and may replace what it reaches without an audited
+operation: the builtins, `threading`, `time` and `os`, this module's globals, and whatever hangs
+off what it is handed (a closure's cells, an object's attributes). So every probe takes what it
+calls as keyword defaults, bound when this module is imported (before the student's module is);
+the watchers that stand in for is_prime keep their counts in their defaults, which only an
+audited read reaches (see grader/harness/audit.py); and the listener's threads are started with
+`_thread`, so that no Thread object leads to it.
 """
 
 from __future__ import annotations
 
+import _thread
 import importlib
 import multiprocessing
 import os
 import socket
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -24,22 +32,28 @@ from typing import Any
 from grader.harness.preempt import forced_interleavings
 
 
-def _plain_flag(value: Any) -> bool | str:
-    return value if type(value) is bool else f"{value!r:.60} ({type(value).__name__})"
+def _plain_flag(value: Any, *, _type: type = type, _bool: type = bool) -> bool | str:
+    return value if _type(value) is _bool else f"{value!r:.60} ({_type(value).__name__})"
 
 
-def _plain_key(key: Any) -> int | str:
-    return key if type(key) is int else f"{key!r:.60} ({type(key).__name__})"
+def _plain_key(key: Any, *, _type: type = type, _int: type = int) -> int | str:
+    return key if _type(key) is _int else f"{key!r:.60} ({_type(key).__name__})"
 
 
-def _plain_mapping(result: Any) -> dict[str, Any]:
+def _plain_mapping(result: Any, *, _isinstance: Callable[..., bool] = isinstance, _dict: type = dict,
+                   _type: type = type, _plain_key: Callable[[Any], Any] = _plain_key,
+                   _plain_flag: Callable[[Any], Any] = _plain_flag) -> dict[str, Any]:
     """A check_* result as {"type": ..., "pairs": [[key, flag], ...]} (JSON keys must be str)."""
-    if not isinstance(result, dict):
-        return {"type": type(result).__name__, "pairs": None}
+    if not _isinstance(result, _dict):
+        return {"type": _type(result).__name__, "pairs": None}
     return {"type": "dict", "pairs": [[_plain_key(key), _plain_flag(flag)] for key, flag in result.items()]}
 
 
-def is_prime_flags(primes: ModuleType, numbers: list[int]) -> list[bool | str | dict[str, str]]:
+Plain = Callable[[Any], Any]
+
+
+def is_prime_flags(primes: ModuleType, numbers: list[int], *, _plain_flag: Plain = _plain_flag,
+                   _type: type = type) -> list[bool | str | dict[str, str]]:
     """is_prime(n) for each n; an exception becomes {"raised": ...}, so one bad number does not
     hide the answers for the others."""
     flags: list[bool | str | dict[str, str]] = []
@@ -49,13 +63,14 @@ def is_prime_flags(primes: ModuleType, numbers: list[int]) -> list[bool | str | 
         except NotImplementedError:
             raise  # the stub: reported as "not implemented yet"
         except Exception as error:  # noqa: BLE001 - reported to the student, number by number
-            flags.append({"raised": f"{type(error).__name__}: {error}"})
+            flags.append({"raised": f"{_type(error).__name__}: {error}"})
     return flags
 
 
-def run_check(primes: ModuleType, function: str, numbers: list[int], workers: int | None = None) -> dict[str, Any]:
+def run_check(primes: ModuleType, function: str, numbers: list[int], workers: int | None = None, *,
+              _plain_mapping: Plain = _plain_mapping, _getattr: Callable[..., Any] = getattr) -> dict[str, Any]:
     """check_sequential(numbers), or check_threads/check_processes(numbers, workers)."""
-    check = getattr(primes, function)
+    check = _getattr(primes, function)
     return _plain_mapping(check(numbers) if workers is None else check(numbers, workers))
 
 
@@ -72,68 +87,93 @@ def _is_prime_replaced(primes: ModuleType, stand_in: Callable[..., Any]) -> Iter
         primes.is_prime = original
 
 
+def _counting(original: Callable[..., Any], calls: dict[Any, int], lock: Any) -> Callable[[Any], Any]:
+    """is_prime that counts its calls per number in `calls`; its state sits in its defaults."""
+
+    def counted_is_prime(n: Any, *, _original: Callable[..., Any] = original, _calls: dict[Any, int] = calls,
+                         _lock: Any = lock) -> Any:
+        with _lock:
+            _calls[n] = _calls.get(n, 0) + 1
+        return _original(n)
+
+    return counted_is_prime
+
+
 def check_threads_under_preemption(
-    primes: ModuleType, seeds: list[int], numbers: list[int], workers: int
+    primes: ModuleType, seeds: list[int], numbers: list[int], workers: int, *,
+    _forced: type = forced_interleavings, _is_prime_replaced: Callable[..., Any] = _is_prime_replaced,
+    _counting: Callable[..., Any] = _counting, _plain_mapping: Plain = _plain_mapping,
+    _lock: Callable[[], Any] = _thread.allocate_lock,
 ) -> list[dict[str, Any]]:
     """check_threads() once per forced schedule, with the numbers is_prime was called for more
     than once. A hand-made pool that shares an unlocked index between its threads hands one
     number to two threads here, and may skip another (on Python 3.10 the forced schedules
     mostly show the first, from 3.11 on mostly the second)."""
     original = primes.is_prime
-    lock = threading.Lock()
+    lock = _lock()
     runs = []
     for seed in seeds:
-        calls: Counter[Any] = Counter()
-
-        def counted_is_prime(n: Any) -> Any:
-            with lock:
-                calls[n] += 1
-            return original(n)
-
-        with _is_prime_replaced(primes, counted_is_prime), forced_interleavings([primes], seed):
+        calls: dict[Any, int] = {}
+        with _is_prime_replaced(primes, _counting(original, calls, lock)), _forced([primes], seed):
             result = primes.check_threads(numbers, workers)
         runs.append({"result": _plain_mapping(result),
                      "repeated": [[n, count] for n, count in calls.items() if count > 1]})
     return runs
 
 
-def thread_pool_usage(primes: ModuleType, numbers: list[int], workers: int, patience: float) -> dict[str, Any]:
+def _watching_threads(original: Callable[..., Any], workers: int, deadline: float, lock: Any,
+                      arrived: set[threading.Thread], counts: list[int], everyone_here: Any, *,
+                      _current_thread: Callable[[], threading.Thread] = threading.current_thread,
+                      _monotonic: Callable[[], float] = time.monotonic, _len: Callable[[Any], int] = len,
+                      _max: Callable[..., Any] = max) -> Callable[..., Any]:
+    """is_prime that notes which threads call it and how many are inside at once (in `counts`:
+    inside now, the most at once); a thread's first call waits (until `deadline`) for `workers`
+    threads to arrive. Its state sits in its defaults."""
+
+    def watched_is_prime(*args: Any, _original: Callable[..., Any] = original, _workers: int = workers,
+                         _deadline: float = deadline, _lock: Any = lock, _arrived: set[threading.Thread] = arrived,
+                         _counts: list[int] = counts, _everyone_here: Any = everyone_here,
+                         _current_thread: Callable[[], threading.Thread] = _current_thread,
+                         _monotonic: Callable[[], float] = _monotonic, _len: Callable[[Any], int] = _len,
+                         _max: Callable[..., Any] = _max, **kwargs: Any) -> Any:
+        me = _current_thread()
+        with _lock:
+            first_call = me not in _arrived
+            _arrived.add(me)
+            _counts[0] += 1
+            _counts[1] = _max(_counts[1], _counts[0])
+            if _len(_arrived) >= _workers:
+                _everyone_here.set()
+        try:
+            if first_call:
+                _everyone_here.wait(_max(0.0, _deadline - _monotonic()))
+            return _original(*args, **kwargs)
+        finally:
+            with _lock:
+                _counts[0] -= 1
+
+    return watched_is_prime
+
+
+def thread_pool_usage(
+    primes: ModuleType, numbers: list[int], workers: int, patience: float, *,
+    _is_prime_replaced: Callable[..., Any] = _is_prime_replaced, _watching_threads: Callable[..., Any] = _watching_threads,
+    _plain_mapping: Plain = _plain_mapping, _lock: Callable[[], Any] = _thread.allocate_lock,
+    _event: type = threading.Event, _monotonic: Callable[[], float] = time.monotonic, _set: type = set,
+    _len: Callable[[Any], int] = len,
+) -> dict[str, Any]:
     """Which threads call is_prime during check_threads(), and how many at the same time.
 
     The module's is_prime is replaced by a watcher. Each thread's first call waits (up to
     `patience` seconds in all) until `workers` threads have arrived, so the threads of a
     real pool are all inside together, while a loop on one thread comes in alone.
     """
-    original = primes.is_prime
-    arrived: set[threading.Thread] = set()  # the objects, not their idents: a new thread may reuse an ident
-    lock = threading.Lock()
-    everyone_here = threading.Event()
-    deadline = time.monotonic() + patience
-    inside = peak = 0
-
-    def watched_is_prime(*args: Any, **kwargs: Any) -> Any:
-        nonlocal inside, peak
-        me = threading.current_thread()
-        with lock:
-            first_call = me not in arrived
-            arrived.add(me)
-            inside += 1
-            peak = max(peak, inside)
-            if len(arrived) >= workers:
-                everyone_here.set()
-        try:
-            if first_call:
-                everyone_here.wait(max(0.0, deadline - time.monotonic()))
-            return original(*args, **kwargs)
-        finally:
-            with lock:
-                inside -= 1
-
-    with _is_prime_replaced(primes, watched_is_prime):
+    arrived: set[threading.Thread] = _set()  # the objects, not their idents: a new thread may reuse an ident
+    counts = [0, 0]  # inside now, the most at once
+    watched = _watching_threads(primes.is_prime, workers, _monotonic() + patience, _lock(), arrived, counts, _event())
+    with _is_prime_replaced(primes, watched):
         result = primes.check_threads(numbers, workers)
-    return {"result": _plain_mapping(result), "threads": len(arrived), "peak": peak}
-
-
+    return {"result": _plain_mapping(result), "threads": _len(arrived), "peak": counts[1]}
 
 
 # -- watching is_prime in worker processes -----------------------------------------------------
@@ -146,112 +186,126 @@ def thread_pool_usage(primes: ModuleType, numbers: list[int], workers: int, pati
 
 MODULE = "primes"  # the student's module of this exercise
 _WATCH_SOCKET = "is_prime-watch.sock"  # in the working folder, which every worker shares
-_student_is_prime: Callable[..., Any] | None = None  # where the watcher stands in
-_in_worker_ran = False
-_link_lock = threading.Lock()
-_link: tuple[int, socket.socket | None, list[bool]] | None = None  # (pid, connection, [first call])
+# This process's watching state, reachable only through the defaults below (the module's name
+# for it is deleted once they are bound): where the watcher stands in, whether in_worker() ran,
+# and the link to the listener, (pid, connection, [first call]).
+_WATCH: dict[str, Any] = {"student_is_prime": None, "in_worker_ran": False, "link": None,
+                          "link_lock": _thread.allocate_lock()}
 
 
-def in_worker() -> None:
-    """Run by the sandbox in every process that spawn or forkserver starts, before any task is
-    unpickled: the student's is_prime in that process becomes the watcher."""
-    global _in_worker_ran
-    _in_worker_ran = True
-    try:
-        primes = importlib.import_module(MODULE)
-    except Exception:  # noqa: BLE001 - the pool reports a module that does not import
-        return
-    _stand_in_for(primes)
-    _connection()  # says hello while a probe is listening, so it knows the hook ran
-
-
-def _stand_in_for(primes: ModuleType) -> None:
-    global _student_is_prime
-    if getattr(primes, "is_prime", None) is not _watching_is_prime:
-        _student_is_prime = getattr(primes, "is_prime", None)
-        primes.is_prime = _watching_is_prime
-
-
-def _connection() -> tuple[socket.socket | None, list[bool]]:
+def _connection(*, _watch: dict[str, Any] = _WATCH, _getpid: Callable[[], int] = os.getpid,
+                _socket: type = socket.socket, _unix: int = socket.AF_UNIX, _stream: int = socket.SOCK_STREAM,
+                _path: str = _WATCH_SOCKET, _os_error: type = OSError) -> tuple[socket.socket | None, list[bool]]:
     """This process's connection to the listener (None when no probe is listening)."""
-    global _link
-    pid = os.getpid()
-    with _link_lock:
-        if _link is None or _link[0] != pid:  # none yet, or inherited from the parent by fork
-            connection: socket.socket | None = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    pid = _getpid()
+    with _watch["link_lock"]:
+        link = _watch["link"]
+        if link is None or link[0] != pid:  # none yet, or inherited from the parent by fork
+            connection: socket.socket | None = _socket(_unix, _stream)
             try:
-                connection.connect(_WATCH_SOCKET)
+                connection.connect(_path)
                 connection.sendall(f"hello {pid}\n".encode())
-            except OSError:
+            except _os_error:
                 connection.close()
                 connection = None
-            _link = (pid, connection, [True])
-        return _link[1], _link[2]
+            link = _watch["link"] = (pid, connection, [True])
+        return link[1], link[2]
 
 
-def _watching_is_prime(*args: Any, **kwargs: Any) -> Any:
+def _watching_is_prime(*args: Any, _watch: dict[str, Any] = _WATCH, _connection: Callable[[], Any] = _connection,
+                       _getpid: Callable[[], int] = os.getpid, _type: type = type, _int: type = int,
+                       **kwargs: Any) -> Any:
     connection, first_call = _connection()
+    student_is_prime = _watch["student_is_prime"]
     if connection is None:
-        return _student_is_prime(*args, **kwargs)
+        return student_is_prime(*args, **kwargs)
     number = args[0] if args else kwargs.get("n")
-    with _link_lock:
+    with _watch["link_lock"]:
         waits, first_call[0] = first_call[0], False
-        connection.sendall(f"enter {os.getpid()} {number if type(number) is int else 'x'}\n".encode())
+        connection.sendall(f"enter {_getpid()} {number if _type(number) is _int else 'x'}\n".encode())
         if waits:  # the listener answers once enough workers are inside together
             connection.recv(16)
     try:
-        return _student_is_prime(*args, **kwargs)
+        return student_is_prime(*args, **kwargs)
     finally:
-        with _link_lock:
+        with _watch["link_lock"]:
             connection.sendall(b"leave\n")
 
 
 _watching_is_prime.__module__, _watching_is_prime.__qualname__ = MODULE, "is_prime"  # pickled by that name
 
 
+def _stand_in_for(primes: ModuleType, *, _watch: dict[str, Any] = _WATCH, _getattr: Callable[..., Any] = getattr,
+                  _watching_is_prime: Callable[..., Any] = _watching_is_prime) -> None:
+    if _getattr(primes, "is_prime", None) is not _watching_is_prime:
+        _watch["student_is_prime"] = _getattr(primes, "is_prime", None)
+        primes.is_prime = _watching_is_prime
+
+
+def in_worker(*, _watch: dict[str, Any] = _WATCH, _import: Callable[[str], ModuleType] = importlib.import_module,
+              _stand_in_for: Callable[[ModuleType], None] = _stand_in_for,
+              _connection: Callable[[], Any] = _connection, _module: str = MODULE) -> None:
+    """Run by the sandbox in every process that spawn or forkserver starts, before any task is
+    unpickled: the student's is_prime in that process becomes the watcher."""
+    _watch["in_worker_ran"] = True
+    try:
+        primes = _import(_module)
+    except Exception:  # noqa: BLE001 - the pool reports a module that does not import
+        return
+    _stand_in_for(primes)
+    _connection()  # says hello while a probe is listening, so it knows the hook ran
+
+
 class _Listener:
     """Collects the is_prime calls the watchers report, and holds each worker's first call
     until `workers` worker processes are inside is_prime (or `patience` seconds have passed
     since the start), so that the workers of a pool that runs them at once are all inside
-    together, while workers used one after another come in alone."""
+    together, while workers used one after another come in alone. Its threads are started with
+    _thread, so no Thread object hands the student this object."""
 
-    def __init__(self, workers: int, patience: float) -> None:
+    def __init__(self, workers: int, patience: float, *, _monotonic: Callable[[], float] = time.monotonic,
+                 _getpid: Callable[[], int] = os.getpid, _exists: Callable[[str], bool] = os.path.exists,
+                 _unlink: Callable[[str], None] = os.unlink, _socket: type = socket.socket,
+                 _unix: int = socket.AF_UNIX, _stream: int = socket.SOCK_STREAM,
+                 _condition: type = threading.Condition, _start: Callable[..., Any] = _thread.start_new_thread,
+                 _path: str = _WATCH_SOCKET, _set: type = set) -> None:
         self.workers = workers
-        self.deadline = time.monotonic() + patience
-        self.this_process = os.getpid()
-        self.checked_in_workers: set[int] = set()
+        self.deadline = _monotonic() + patience
+        self.this_process = _getpid()
+        self.checked_in_workers: set[int] = _set()
         self.calls_here = 0
         self.hellos = 0
-        self.inside: Counter[int] = Counter()
+        self.inside: dict[int, int] = {}
         self.peak = 0
-        self.arrived: set[int] = set()
-        self.changed = threading.Condition()
-        if os.path.exists(_WATCH_SOCKET):
-            os.unlink(_WATCH_SOCKET)
-        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.server.bind(_WATCH_SOCKET)
+        self.arrived: set[int] = _set()
+        self.changed = _condition()
+        if _exists(_path):
+            _unlink(_path)
+        self.server = _socket(_unix, _stream)
+        self.server.bind(_path)
         self.server.listen(64)
-        threading.Thread(target=self._accept, daemon=True).start()
+        _start(self._accept, ())
 
-    def close(self) -> None:
+    def close(self, *, _unlink: Callable[[str], None] = os.unlink, _path: str = _WATCH_SOCKET) -> None:
         self.server.close()
-        os.unlink(_WATCH_SOCKET)
+        _unlink(_path)
 
-    def _accept(self) -> None:
+    def _accept(self, *, _start: Callable[..., Any] = _thread.start_new_thread, _os_error: type = OSError) -> None:
         while True:
             try:
                 connection, _ = self.server.accept()
-            except OSError:  # closed
+            except _os_error:  # closed
                 return
-            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+            _start(self._serve, (connection,))
 
-    def _serve(self, connection: socket.socket) -> None:
+    def _serve(self, connection: socket.socket, *, _int: type = int, _len: Callable[[Any], int] = len,
+               _max: Callable[..., Any] = max, _monotonic: Callable[[], float] = time.monotonic) -> None:
         pid, first_call = 0, True
         with connection, connection.makefile("rb") as lines:
             for line in lines:
                 word, *rest = line.decode().split()
                 if word == "hello":
-                    pid = int(rest[0])
+                    pid = _int(rest[0])
                     with self.changed:
                         self.hellos += 1
                 elif word == "enter":
@@ -260,52 +314,61 @@ class _Listener:
                         first_call = False
                         if pid != self.this_process:
                             with self.changed:
-                                self.changed.wait_for(lambda: len(self.arrived) >= self.workers,
-                                                      max(0.0, self.deadline - time.monotonic()))
+                                self.changed.wait_for(lambda: _len(self.arrived) >= self.workers,
+                                                      _max(0.0, self.deadline - _monotonic()))
                         connection.sendall(b"go\n")
                 elif word == "leave":
                     with self.changed:
-                        self.inside[pid] -= 1
+                        self.inside[pid] = self.inside.get(pid, 0) - 1
 
-    def _enter(self, pid: int, number: str) -> None:
+    def _enter(self, pid: int, number: str, *, _int: type = int, _max: Callable[..., Any] = max,
+               _sum: Callable[..., Any] = sum) -> None:
         with self.changed:
             if pid == self.this_process:
                 self.calls_here += 1
                 return
             if number.lstrip("-").isdigit():
-                self.checked_in_workers.add(int(number))
-            self.inside[pid] += 1
+                self.checked_in_workers.add(_int(number))
+            self.inside[pid] = self.inside.get(pid, 0) + 1
             self.arrived.add(pid)
-            self.peak = max(self.peak, sum(1 for count in self.inside.values() if count > 0))
+            self.peak = _max(self.peak, _sum(1 for count in self.inside.values() if count > 0))
             self.changed.notify_all()
 
 
-def watched_check_processes(primes: ModuleType, numbers: list[int], workers: int, patience: float) -> dict[str, Any]:
+def watched_check_processes(
+    primes: ModuleType, numbers: list[int], workers: int, patience: float, *,
+    _watch: dict[str, Any] = _WATCH, _listener: type = _Listener, _stand_in_for: Callable[[ModuleType], None] = _stand_in_for,
+    _plain_mapping: Plain = _plain_mapping, _sorted: Callable[..., list[Any]] = sorted, _len: Callable[[Any], int] = len,
+) -> dict[str, Any]:
     """check_processes(numbers, workers) with every is_prime call watched, in this process and
     in the workers: which numbers went through is_prime in worker processes, how many calls
     ran here, how many worker processes were inside is_prime at once, and whether any worker
     started by spawn or forkserver reported in."""
-    listener = _Listener(workers, patience)
+    listener = _listener(workers, patience)
     try:
         _stand_in_for(primes)
         try:
             result = primes.check_processes(numbers, workers)
         finally:
-            primes.is_prime = _student_is_prime  # forked workers of later calls run the student's own
+            primes.is_prime = _watch["student_is_prime"]  # forked workers of later calls run the student's own
     finally:
         listener.close()
     with listener.changed:
-        return {"result": _plain_mapping(result), "in_workers": sorted(listener.checked_in_workers),
-                "calls_here": listener.calls_here, "workers_seen": len(listener.arrived),
+        return {"result": _plain_mapping(result), "in_workers": _sorted(listener.checked_in_workers),
+                "calls_here": listener.calls_here, "workers_seen": _len(listener.arrived),
                 "peak": listener.peak, "hellos": listener.hellos}
 
 
-def _did_in_worker_run() -> bool:
-    return _in_worker_ran
+def _did_in_worker_run(*, _watch: dict[str, Any] = _WATCH) -> bool:
+    return _watch["in_worker_ran"]
 
 
-def worker_hook_works(primes: ModuleType) -> bool:
+del _WATCH
+
+
+def worker_hook_works(primes: ModuleType, *, _get_context: Callable[[str], Any] = multiprocessing.get_context,
+                      _did_in_worker_run: Callable[[], bool] = _did_in_worker_run, _bool: type = bool) -> bool:
     """Whether a process started by spawn runs in_worker() before its first task, which is
     what lets the grader watch workers started by spawn and forkserver."""
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return bool(pool.apply(_did_in_worker_run))
+    with _get_context("spawn").Pool(1) as pool:
+        return _bool(pool.apply(_did_in_worker_run))
