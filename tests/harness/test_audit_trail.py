@@ -7,12 +7,11 @@ from __future__ import annotations
 import re
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 
 from grader.harness.integrity import SUSPICIOUS, TAMPERED, Finding
-from grader.harness.sandbox import Sandbox, StudentCodeError
+from grader.harness.sandbox import StudentCodeError
 
 PROBES = '''
 def call(module, name, args=()):
@@ -35,26 +34,6 @@ ERASER = """
             frame = frame.f_back
 """
 
-
-@pytest.fixture
-def sandbox_for(tmp_path: Path):
-    """Factory: the given module source, in a started sandbox with a generic `call` probe."""
-    opened: list[Sandbox] = []
-
-    def make(source: str) -> Sandbox:
-        (tmp_path / "student").mkdir(exist_ok=True)
-        (tmp_path / "probes").mkdir(exist_ok=True)
-        module_file = tmp_path / "student" / f"submission{len(opened)}.py"
-        module_file.write_text(textwrap.dedent(source))
-        (tmp_path / "probes" / "probes.py").write_text(PROBES)
-        box = Sandbox(module_file, tmp_path / "probes" / "probes.py", timeout=10.0)
-        opened.append(box)
-        box.start()
-        return box
-
-    yield make
-    for box in opened:
-        box.close()
 
 
 def line_of(source: str, text: str) -> int:

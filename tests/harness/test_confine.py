@@ -22,7 +22,7 @@ import pytest
 from grader.harness import confine
 from grader.harness.integrity import TAMPERED
 from grader.harness.loopback import LoopbackServer
-from grader.harness.sandbox import ForgedReply, Limits, RaceCheckNotWatching, Sandbox, StudentCodeError
+from grader.harness.sandbox import ForgedReply, Limits, RaceCheckNotWatching, StudentCodeError
 from grader.manifest import KIT_ROOT
 
 PROBES = '''
@@ -45,25 +45,6 @@ PRIVATE_FOLDERS = confine.private_folders_status()
 needs_private_folders = pytest.mark.skipif(not PRIVATE_FOLDERS.startswith(confine.IN_FORCE),
                                            reason=f"private folders {PRIVATE_FOLDERS}")
 
-
-@pytest.fixture
-def sandbox_for(tmp_path: Path):
-    opened: list[Sandbox] = []
-
-    def make(source: str, **options) -> Sandbox:
-        (tmp_path / "student").mkdir(exist_ok=True)
-        (tmp_path / "probes").mkdir(exist_ok=True)
-        module_file = tmp_path / "student" / f"submission{len(opened)}.py"
-        module_file.write_text(textwrap.dedent(source))
-        (tmp_path / "probes" / "probes.py").write_text(PROBES)
-        box = Sandbox(module_file, tmp_path / "probes" / "probes.py", timeout=10.0, **options)
-        opened.append(box)
-        box.start()
-        return box
-
-    yield make
-    for box in opened:
-        box.close()
 
 
 READER = """

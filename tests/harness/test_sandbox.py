@@ -6,9 +6,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-import textwrap
 import time
-from pathlib import Path
 
 import pytest
 
@@ -28,26 +26,6 @@ def call(module, name, args=()):
     return getattr(module, name)(*args)
 '''
 
-
-@pytest.fixture
-def sandbox_for(tmp_path: Path):
-    """Factory: the given module source, in a started sandbox with a generic `call` probe."""
-    opened: list[Sandbox] = []
-
-    def make(source: str, timeout: float = 5.0) -> Sandbox:
-        (tmp_path / "student").mkdir(exist_ok=True)
-        (tmp_path / "probes").mkdir(exist_ok=True)
-        module_file = tmp_path / "student" / f"submission{len(opened)}.py"
-        module_file.write_text(textwrap.dedent(source))
-        (tmp_path / "probes" / "probes.py").write_text(PROBES)
-        box = Sandbox(module_file, tmp_path / "probes" / "probes.py", timeout=timeout)
-        opened.append(box)
-        box.start()
-        return box
-
-    yield make
-    for box in opened:
-        box.close()
 
 
 def test_returns_plain_data(sandbox_for):
