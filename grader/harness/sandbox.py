@@ -51,7 +51,7 @@ _HARNESS = Path(__file__).resolve().parent
 _PACKAGE_ROOT = _HARNESS.parent.parent  # the folder that holds the grader package
 # The child script and every grader module it imports, found by reading their imports.
 _RUNTIME_ENTRY = ("grader/harness/child.py", "grader/harness/preempt.py", "grader/harness/audit.py",
-                  "grader/harness/confine.py")
+                  "grader/harness/confine.py", "grader/harness/watchers.py")
 
 # Seconds the child gets to write its thread dump after a call's deadline before it is killed.
 _DUMP_GRACE = 1.5

@@ -22,6 +22,7 @@ from types import ModuleType
 from typing import Any
 
 from grader.harness.preempt import forced_interleavings
+from grader.harness.watchers import gathering
 
 
 def _plain(value: Any, *, _type: type = type, _int: type = int) -> Any:
@@ -185,41 +186,10 @@ def count_in_threads_under_preemption(
     return reports
 
 
-def _watching(original: Callable[..., Any], n_threads: int, deadline: float, lock: Any, arrived: set[Any],
-              counts: list[int], everyone_here: Any, *, _current_thread: Callable[[], Any] = threading.current_thread,
-              _monotonic: Callable[[], float] = time.monotonic, _len: Callable[[Any], int] = len,
-              _max: Callable[..., Any] = max) -> Callable[..., Any]:
-    """Counter.increment that notes which threads call it and how many are inside at once (in
-    `counts`: inside now, the most at once); a thread's first call waits (until `deadline`) for
-    all n_threads to arrive."""
-
-    def increment(self: Any, *args: Any, _original: Callable[..., Any] = original, _n_threads: int = n_threads,
-                  _deadline: float = deadline, _lock: Any = lock, _arrived: set[Any] = arrived,
-                  _counts: list[int] = counts, _everyone_here: Any = everyone_here,
-                  _current_thread: Callable[[], Any] = _current_thread, _monotonic: Callable[[], float] = _monotonic,
-                  _len: Callable[[Any], int] = _len, _max: Callable[..., Any] = _max, **kwargs: Any) -> Any:
-        me = _current_thread()
-        with _lock:
-            first_call = me not in _arrived
-            _arrived.add(me)
-            _counts[0] += 1
-            _counts[1] = _max(_counts[1], _counts[0])
-            if _len(_arrived) >= _n_threads:
-                _everyone_here.set()
-        try:
-            if first_call:
-                _everyone_here.wait(_max(0.0, _deadline - _monotonic()))
-            return _original(self, *args, **kwargs)
-        finally:
-            with _lock:
-                _counts[0] -= 1
-
-    return increment
-
 
 def thread_overlap(
     counter: ModuleType, n_threads: int, increments: int, patience: float, *,
-    _watching: Callable[..., Callable[..., Any]] = _watching, _lock: Callable[[], Any] = _thread.allocate_lock,
+    _gathering: Callable[..., Callable[..., Any]] = gathering, _lock: Callable[[], Any] = _thread.allocate_lock,
     _event: type = threading.Event, _monotonic: Callable[[], float] = time.monotonic,
     _plain: Callable[[Any], Any] = _plain, _len: Callable[[Any], int] = len, _set: type = set,
 ) -> dict[str, Any]:
@@ -233,7 +203,7 @@ def thread_overlap(
     original = cls.increment
     arrived: set[Any] = _set()  # the thread objects, not their idents, which are reused
     counts = [0, 0]  # inside now, the most at once
-    cls.increment = _watching(original, n_threads, _monotonic() + patience, _lock(), arrived, counts, _event())
+    cls.increment = _gathering(original, n_threads, _monotonic() + patience, _lock(), arrived, counts, _event())
     try:
         total = counter.count_in_threads(n_threads, increments)
     finally:

@@ -30,6 +30,7 @@ from types import ModuleType
 from typing import Any
 
 from grader.harness.preempt import forced_interleavings
+from grader.harness.watchers import gathering
 
 
 def _plain_flag(value: Any, *, _type: type = type, _bool: type = bool) -> bool | str:
@@ -121,43 +122,10 @@ def check_threads_under_preemption(
     return runs
 
 
-def _watching_threads(original: Callable[..., Any], workers: int, deadline: float, lock: Any,
-                      arrived: set[threading.Thread], counts: list[int], everyone_here: Any, *,
-                      _current_thread: Callable[[], threading.Thread] = threading.current_thread,
-                      _monotonic: Callable[[], float] = time.monotonic, _len: Callable[[Any], int] = len,
-                      _max: Callable[..., Any] = max) -> Callable[..., Any]:
-    """is_prime that notes which threads call it and how many are inside at once (in `counts`:
-    inside now, the most at once); a thread's first call waits (until `deadline`) for `workers`
-    threads to arrive. Its state sits in its defaults."""
-
-    def watched_is_prime(*args: Any, _original: Callable[..., Any] = original, _workers: int = workers,
-                         _deadline: float = deadline, _lock: Any = lock, _arrived: set[threading.Thread] = arrived,
-                         _counts: list[int] = counts, _everyone_here: Any = everyone_here,
-                         _current_thread: Callable[[], threading.Thread] = _current_thread,
-                         _monotonic: Callable[[], float] = _monotonic, _len: Callable[[Any], int] = _len,
-                         _max: Callable[..., Any] = _max, **kwargs: Any) -> Any:
-        me = _current_thread()
-        with _lock:
-            first_call = me not in _arrived
-            _arrived.add(me)
-            _counts[0] += 1
-            _counts[1] = _max(_counts[1], _counts[0])
-            if _len(_arrived) >= _workers:
-                _everyone_here.set()
-        try:
-            if first_call:
-                _everyone_here.wait(_max(0.0, _deadline - _monotonic()))
-            return _original(*args, **kwargs)
-        finally:
-            with _lock:
-                _counts[0] -= 1
-
-    return watched_is_prime
-
 
 def thread_pool_usage(
     primes: ModuleType, numbers: list[int], workers: int, patience: float, *,
-    _is_prime_replaced: Callable[..., Any] = _is_prime_replaced, _watching_threads: Callable[..., Any] = _watching_threads,
+    _is_prime_replaced: Callable[..., Any] = _is_prime_replaced, _gathering: Callable[..., Callable[..., Any]] = gathering,
     _plain_mapping: Plain = _plain_mapping, _lock: Callable[[], Any] = _thread.allocate_lock,
     _event: type = threading.Event, _monotonic: Callable[[], float] = time.monotonic, _set: type = set,
     _len: Callable[[Any], int] = len,
@@ -170,7 +138,7 @@ def thread_pool_usage(
     """
     arrived: set[threading.Thread] = _set()  # the objects, not their idents: a new thread may reuse an ident
     counts = [0, 0]  # inside now, the most at once
-    watched = _watching_threads(primes.is_prime, workers, _monotonic() + patience, _lock(), arrived, counts, _event())
+    watched = _gathering(primes.is_prime, workers, _monotonic() + patience, _lock(), arrived, counts, _event())
     with _is_prime_replaced(primes, watched):
         result = primes.check_threads(numbers, workers)
     return {"result": _plain_mapping(result), "threads": _len(arrived), "peak": counts[1]}

@@ -1,0 +1,48 @@
+"""Trusted wrappers the probes put around a student's function to watch how threads call it.
+
+Probes import this module before the student's module is imported, so everything a wrapper
+uses is bound here at that time, and its state sits in its defaults (which only an audited
+read reaches), not in a closure.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def gathering(original: Callable[..., Any], expected: int, deadline: float, lock: Any, arrived: set[Any],
+              counts: list[int], everyone_here: Any, *,
+              _current_thread: Callable[[], Any] = threading.current_thread,
+              _monotonic: Callable[[], float] = time.monotonic, _len: Callable[[Any], int] = len,
+              _max: Callable[..., Any] = max) -> Callable[..., Any]:
+    """`original`, noting in `arrived` the threads that call it and in `counts` how many are
+    inside at once ([inside now, the most at once]); a thread's first call waits (until
+    `deadline`, a time.monotonic() value) for `expected` threads to arrive, so threads that run
+    at the same time are all inside together, while threads that run one after another come
+    in alone. `everyone_here` is a fresh threading.Event; `lock` guards the counts."""
+
+    def gathered(*args: Any, _original: Callable[..., Any] = original, _expected: int = expected,
+                 _deadline: float = deadline, _lock: Any = lock, _arrived: set[Any] = arrived,
+                 _counts: list[int] = counts, _everyone_here: Any = everyone_here,
+                 _current_thread: Callable[[], Any] = _current_thread, _monotonic: Callable[[], float] = _monotonic,
+                 _len: Callable[[Any], int] = _len, _max: Callable[..., Any] = _max, **kwargs: Any) -> Any:
+        me = _current_thread()
+        with _lock:
+            first_call = me not in _arrived
+            _arrived.add(me)
+            _counts[0] += 1
+            _counts[1] = _max(_counts[1], _counts[0])
+            if _len(_arrived) >= _expected:
+                _everyone_here.set()
+        try:
+            if first_call:
+                _everyone_here.wait(_max(0.0, _deadline - _monotonic()))
+            return _original(*args, **kwargs)
+        finally:
+            with _lock:
+                _counts[0] -= 1
+
+    return gathered
