@@ -18,10 +18,10 @@ Interface
   `seed` and the thread's order of start, so `--seed N` replays the same coins.
 - `drain_blocks() -> list[dict]` (the sandbox's child binds it before the student's import):
   plain-data stats of every block since the last drain.
-- `expected_blocks(kwargs) -> int` and `instrumentation_problems(blocks, *, expected_blocks,
+- `expected_blocks(kwargs, value) -> int` and `instrumentation_problems(blocks, *, expected_blocks,
   expected_caller, expected_rate) -> list[str]` (the judging process): what in the stats shows
   that the instrumentation did not run as asked. A probe that takes `seeds` runs one forced
-  block per seed; one that takes `seed` runs one.
+  block per outcome it returns (at most one per seed); one that takes `seed` runs one.
 
 Student code shares the interpreter, so everything the tracer calls (settrace, the sleep that
 yields, the random generators, thread start) is bound here at import, before the student's
@@ -457,10 +457,16 @@ del _send
 
 # -- judging side -----------------------------------------------------------------------------
 
-def expected_blocks(kwargs: Mapping[str, Any]) -> int:
-    """How many forced blocks a probe called with these arguments runs when it returns normally."""
+def expected_blocks(kwargs: Mapping[str, Any], value: Any = None) -> int:
+    """How many forced blocks a probe called with these arguments ran when it returned `value`.
+
+    A probe that takes `seeds` returns one outcome per schedule it ran, and may stop early (after
+    a schedule that hangs, whose threads stay stuck): as many blocks as outcomes, never more than
+    seeds. Trusted code builds that list; a submission shortens it only by hanging, which fails.
+    """
     if isinstance(kwargs.get("seeds"), list):
-        return len(kwargs["seeds"])
+        seeds = len(kwargs["seeds"])
+        return min(seeds, len(value)) if isinstance(value, list) else seeds
     return 1 if "seed" in kwargs else 0
 
 

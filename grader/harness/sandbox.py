@@ -298,7 +298,7 @@ class Sandbox:
         self._receive(_STARTUP_TIMEOUT, probe, number, confirmation=True)
         problems = [one_line(problem) for problem in preempt.instrumentation_problems(
             reply.get("tracer", []),
-            expected_blocks=preempt.expected_blocks(kwargs) if reply["ok"] else 0,
+            expected_blocks=preempt.expected_blocks(kwargs, reply.get("value")) if reply["ok"] else 0,
             expected_caller=str(self._probes_dir / "probes.py") if self._probes_dir else None,
         )]
         if problems:

@@ -292,6 +292,10 @@ def test_a_forged_record_is_a_problem():
 
 def test_a_probe_promises_one_block_per_seed():
     assert expected_blocks({"seeds": [1, 2, 3], "n_threads": 4}) == 3
+    # a probe that stopped after a schedule that hung returned fewer outcomes than seeds
+    assert expected_blocks({"seeds": [1, 2, 3]}, ["ok", "HUNG"]) == 2
+    assert expected_blocks({"seeds": [1, 2, 3]}, ["ok"] * 5) == 3
+    assert expected_blocks({"seeds": [1, 2, 3]}, {"not": "a list"}) == 3
     assert expected_blocks({"seed": 9}) == 1
     assert expected_blocks({"amounts": [1, 2]}) == 0
 
