@@ -20,6 +20,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 KIT_ROOT = Path(__file__).resolve().parent.parent
 MANIFEST_PATH = KIT_ROOT / "exercises.toml"
 MANIFEST_VERSION = 1
+DEFAULT_ASSIGNMENT = "concurrency"
 _EXERCISE_KEYS = ("id", "module", "title", "time_limit", "points", "hints")
 
 _CAUGHT_BY = re.compile(r"^Caught by: (\w+)\s*$", re.M)
@@ -112,7 +113,7 @@ def load_exercises(path: Path = MANIFEST_PATH) -> tuple[Exercise, ...]:
     if manifest["version"] != MANIFEST_VERSION:
         raise ManifestError(f"{path.name}: version {manifest['version']!r} is not one this kit reads;"
                             f" write `version = {MANIFEST_VERSION}`")
-    _reject_unknown_keys(path.name, "the top level", manifest, ("version", "exercise"))
+    _reject_unknown_keys(path.name, "the top level", manifest, ("version", "assignment", "exercise"))
     exercises = []
     for number, entry in enumerate(manifest.get("exercise", []), start=1):
         where = f"exercise {entry.get('id', number)!r}"
@@ -135,6 +136,12 @@ def load_exercises(path: Path = MANIFEST_PATH) -> tuple[Exercise, ...]:
     return tuple(exercises)
 
 
+def assignment_name(path: Path = MANIFEST_PATH) -> str:
+    """The assignment the exercises make up together, as gradebooks name it."""
+    with open(path, "rb") as file:
+        return str(tomllib.load(file).get("assignment", DEFAULT_ASSIGNMENT))
+
+
 def _reject_unknown_keys(file_name: str, where: str, table: dict[str, object], known: tuple[str, ...]) -> None:
     unknown = sorted(set(table) - set(known))
     if unknown:
@@ -143,8 +150,9 @@ def _reject_unknown_keys(file_name: str, where: str, table: dict[str, object], k
 
 
 def get_exercise(exercise_id: str) -> Exercise:
+    """The exercise with this id, or with this number ("03" or "3" for "03_semaphore")."""
     for exercise in load_exercises():
-        if exercise.id == exercise_id:
+        if exercise_id in (exercise.id, exercise.id.split("_")[0], exercise.id.split("_")[0].lstrip("0")):
             return exercise
     known = ", ".join(exercise.id for exercise in load_exercises())
     raise KeyError(f"no exercise {exercise_id!r} in {MANIFEST_PATH.name}; known: {known}")

@@ -7,7 +7,10 @@ read from the JSON report the plugin writes, never from pytest's console output.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -42,12 +45,14 @@ def run_hidden_suites(
     select: str | None = None,
     node_ids: Sequence[str] = (),
     extra_args: Sequence[str] = (),
+    timeout: float | None = None,
 ) -> SuiteRun:
     """Run the hidden suites of `exercises` against a submission (None: the reference).
 
     `node_ids` (relative to the kit root, e.g. "tests/01_race_condition/test_x.py::test_y")
     runs exactly those tests instead of whole suites; `select` narrows the run to tests whose
-    names match a pytest -k expression.
+    names match a pytest -k expression. A run longer than `timeout` seconds is killed with
+    everything it started, and raises RuntimeError like a run that wrote no report.
     """
     with tempfile.TemporaryDirectory(prefix="grade-") as scratch:
         report_path = Path(scratch) / "report.json"
@@ -62,12 +67,27 @@ def run_hidden_suites(
         if select:
             command += ["-k", select]
         command += list(extra_args)
-        completed = subprocess.run(command, capture_output=True, text=True, cwd=KIT_ROOT)
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   cwd=KIT_ROOT, start_new_session=True)
+        try:
+            output, _ = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_session(process)
+            raise RuntimeError(f"the grading run took longer than {timeout:.0f} s and was stopped") from None
         if not report_path.exists():
-            raise RuntimeError(f"pytest wrote no report (exit code {completed.returncode}):\n"
-                               f"{completed.stdout[-3000:]}{completed.stderr[-3000:]}")
+            raise RuntimeError(f"pytest wrote no report (exit code {process.returncode}):\n{output[-6000:]}")
         report = json.loads(report_path.read_text(encoding="utf-8"))
-    return SuiteRun(report, completed.returncode, completed.stdout + completed.stderr)
+    return SuiteRun(report, process.returncode, output)
+
+
+def _kill_session(process: subprocess.Popen[str]) -> None:
+    """Kill the run and every process it started (they share its session)."""
+    if hasattr(os, "killpg"):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    process.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):  # a process that left the session may hold the pipe
+        process.communicate(timeout=10)
 
 
 def submission_with(exercise: Exercise, module_source: Path, root: Path) -> Path:

@@ -1,36 +1,69 @@
-"""`python -m grader demo`: grade the bundled reference solutions with the hidden suites.
+"""`python -m grader demo`: grade a small bundled class, the newcomer's first command.
 
-The first command a newcomer runs: it exercises the whole pipeline (sandboxes, loopback
-server, process pools, speedup measurement, scoring) on a submission known to be correct.
+The class is made from the kit itself: the reference solutions, the untouched stubs, and two
+students whose files are the kit's mutants (plausible wrong solutions), so every step of a
+real grading (sandboxes, loopback servers, process pools, timing checks, scoring, feedback)
+runs, and the gradebook shows what right, wrong and unstarted code earn.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import tempfile
 import time
+from collections.abc import Sequence
+from pathlib import Path
 
-from grader.manifest import load_exercises
-from grader.runner import run_hidden_suites
+from grader.batch.discover import discover
+from grader.batch.run import GRADES_FILE, ClassGrading, grade_class
+from grader.cli.grade import add_selection_options, chosen_exercises, print_summary, Progress
+from grader.harness.timing import usable_cores
+from grader.manifest import Exercise
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("demo", help="grade the reference solutions with the hidden suites")
+    parser = commands.add_parser("demo", help="grade a small bundled class and show its gradebook",
+                                 description=__doc__)
+    add_selection_options(parser)
     parser.set_defaults(run=run)
 
 
+def demo_class(exercises: Sequence[Exercise], folder: Path) -> Path:
+    """Lay out the bundled class in folder: one student repository per student."""
+    students = {"reference": {e.id: e.module_file() for e in exercises},
+                "untouched-stubs": {e.id: e.stub_dir / f"{e.module}.py" for e in exercises}}
+    for number, name in enumerate(("mutants-a", "mutants-b")):
+        students[name] = {e.id: e.mutants()[number % len(e.mutants())].path for e in exercises}
+    for student, files in students.items():
+        for exercise in exercises:
+            target = exercise.module_file(folder / student)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(files[exercise.id].read_bytes())
+    return folder
+
+
 def run(arguments: argparse.Namespace) -> int:
-    total = maximum = 0
-    print(f"{'exercise':<20} {'points':>8} {'seconds':>8}")
-    for exercise in load_exercises():
-        if not exercise.hidden_suite_dir.is_dir():
-            print(f"{exercise.id:<20} {'(no suite yet)':>17}")
-            continue
-        started = time.perf_counter()
-        result = run_hidden_suites([exercise])
-        points = result.report["points"]
-        total, maximum = total + points, maximum + exercise.max_points
-        print(f"{exercise.id:<20} {points:>4}/{exercise.max_points:<3} {time.perf_counter() - started:>8.1f}")
-        for name in result.failed_tests():
-            print(f"    failed: {name}")
-    print(f"{'total':<20} {total:>4}/{maximum:<3}")
-    return 0 if total == maximum else 1
+    exercises = chosen_exercises(arguments)
+    root = Path(tempfile.mkdtemp(prefix="kit-demo-"))
+    submissions = discover(demo_class(exercises, root / "class"))
+    out = root / "grades"
+    print(f"grading a class of {len(submissions)} students on {len(exercises)} exercise(s)"
+          f" ({usable_cores()} jobs; a full class takes a minute or two)")
+    started = time.perf_counter()
+    with Progress(len(submissions)) as progress:
+        graded = grade_class(ClassGrading(exercises, out), submissions, usable_cores(), progress.update)
+    print()
+    with open(out / GRADES_FILE, newline="", encoding="utf-8") as file:
+        rows = list(csv.reader(file))
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.rjust(width) if index else cell.ljust(width)
+                        for index, (cell, width) in enumerate(zip(row, widths))))
+    print()
+    print_summary(graded, out, time.perf_counter() - started, usable_cores())
+    print(f"the class graded: {root / 'class'} (one student repository per folder)")
+    print("next: grade your own class with")
+    print("    python -m grader grade SUBMISSIONS --out grades [--nbgrader COURSE_DIR] [--gradescope]")
+    reference = next(g for g in graded if g.results["student"] == "reference").results
+    return 0 if reference["points"] == reference["max_points"] else 1

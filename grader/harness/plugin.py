@@ -10,7 +10,9 @@ Other pytest runs see no header, hook or fixture of the kit. `KitPlugin` adds:
   `--seed N` (replay a test's inputs and schedules), `--seed-sweep N` (run every race check
   for seeds 1..N, for the benchmark), `--repeat N` and `--report-json FILE` (points per
   group and integrity per exercise, see scoring.py);
-* the markers `group(name)` (the points group of a hidden test) and `race`;
+* the markers `group(name)` (the points group of a hidden test), `race` and `timing` (with
+  `--timing-lock FILE`, a timing test runs while no other test of any grading run does);
+* every hidden test that was collected but never reported a result counts as an error;
 * fixtures: `exercise`, `sandbox`, `student`, `reference`, `test_seed`, `rng`, `schedules`,
   `loopback`, `usable_cores`;
 * short failure reports: a verdict on student code (a `SubmissionFailure`, or a stub's
@@ -39,7 +41,7 @@ from grader.harness.timing import usable_cores as _usable_cores
 from grader.manifest import Exercise, exercise_for_path, load_exercises
 from grader.scoring import TestOutcome, build_report
 
-_KIT_OPTIONS = ("submission", "seed", "seed_sweep", "report_json", "repeat")
+_KIT_OPTIONS = ("submission", "seed", "seed_sweep", "report_json", "repeat", "timing_lock")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,6 +57,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write the points earned per exercise and group to FILE")
     group.addoption("--repeat", type=int, default=None, metavar="N",
                     help="run every hidden test N times (benchmark of verdict stability)")
+    group.addoption("--timing-lock", type=Path, default=None, metavar="FILE",
+                    help="machine-wide lock shared by parallel grading runs: tests marked `timing`"
+                         " run alone (the batch grader sets it)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -66,6 +71,8 @@ def pytest_configure(config: pytest.Config) -> None:
                                 " the folder that holds exercises/<id>/<module>.py")
     config.addinivalue_line("markers", "group(name): the points group of a hidden test in exercises.toml")
     config.addinivalue_line("markers", "race: a race check under forced interleavings")
+    config.addinivalue_line("markers", "timing: its verdict compares a clock with a bar that a CPU shortage"
+                                       " could cross; under --timing-lock it runs alone on the machine")
     config.pluginmanager.register(KitPlugin(config), "concurrency_kit_grading")
 
 
@@ -125,6 +132,7 @@ class KitPlugin:
         self.config = config
         self.submission: Path | None = config.getoption("submission")
         self.outcomes: dict[str, TestOutcome] = {}  # by node id
+        self.expected: dict[str, TestOutcome] = {}  # by node id: what a hidden test that never reports gets
         self.sandbox_findings: dict[str, list[Finding]] = {}  # by exercise id
         self._protections: dict[str, str] | None = None
 
@@ -168,6 +176,25 @@ class KitPlugin:
                 raise pytest.UsageError(
                     f"--submission {self.submission}: expected {', '.join(map(str, missing))};"
                     " give the student repository, laid out as exercises/<id>/<module>.py")
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        for item in session.items:
+            marker, exercise = item.get_closest_marker("group"), exercise_for_path(item.path)
+            if marker is not None and exercise is not None:
+                self.expected[item.nodeid] = TestOutcome(
+                    exercise.id, marker.args[0], item.name, "error",
+                    "this test never reported a result (the run was cut short), so it counts as failed")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Iterator[None]:
+        lock_path = self.config.getoption("timing_lock")
+        if lock_path is None:
+            yield
+            return
+        from grader.harness.timing_lock import TimingLock  # POSIX only: imported where it is used
+
+        with TimingLock(lock_path).hold(exclusive=item.get_closest_marker("timing") is not None):
+            yield
 
     # -- fixtures -------------------------------------------------------------------------
 
@@ -293,9 +320,10 @@ class KitPlugin:
 
     def report(self) -> dict[str, Any]:
         exercises = load_exercises()
-        graded = {outcome.exercise for outcome in self.outcomes.values()}
+        outcomes = {**self.expected, **self.outcomes}
+        graded = {outcome.exercise for outcome in outcomes.values()}
         findings = {exercise.id: self.findings(exercise) for exercise in exercises if exercise.id in graded}
-        return build_report(exercises, self.outcomes.values(), findings, self.protections)
+        return build_report(exercises, outcomes.values(), findings, self.protections)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         path = self.config.getoption("report_json")
@@ -312,7 +340,7 @@ class KitPlugin:
         return lines
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.outcomes:
+        if not self.expected:
             return
         terminalreporter.section("points")
         for exercise in self.report()["exercises"]:

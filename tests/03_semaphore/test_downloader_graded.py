@@ -227,6 +227,7 @@ def test_max_concurrent_below_one_is_a_value_error(student, loopback, rng):
 
 
 @pytest.mark.group("limit")
+@pytest.mark.timing
 def test_max_concurrent_requests_in_flight_and_never_more(student, loopback, schedules, rng):
     max_concurrent = rng.randint(2, 4)
     peaks = []
@@ -264,6 +265,7 @@ def test_max_concurrent_requests_in_flight_and_never_more(student, loopback, sch
 
 
 @pytest.mark.group("sliding_window")
+@pytest.mark.timing
 def test_a_free_slot_goes_to_the_next_url_at_once(student, loopback, rng):
     max_concurrent = rng.randint(2, 5)
     slow_count = rng.randint(1, max_concurrent - 1)

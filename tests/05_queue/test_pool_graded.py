@@ -186,6 +186,7 @@ def test_exactly_n_workers_run_every_task(student, rng):
 
 
 @pytest.mark.group("workers")
+@pytest.mark.timing
 def test_blocking_tasks_run_n_at_a_time(student, rng):
     n_workers = rng.randint(2, 5)
     count = n_workers + rng.randint(n_workers, 2 * n_workers)

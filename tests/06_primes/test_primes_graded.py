@@ -372,6 +372,7 @@ def test_check_processes_works_in_other_processes(student, rng):
 
 
 @pytest.mark.group("speedup")
+@pytest.mark.timing
 @pytest.mark.parametrize("start_method", multiprocessing.get_all_start_methods())
 def test_check_processes_keeps_its_workers_busy_at_once(sandbox, usable_cores, rng, start_method):
     # Not the size a pool picks by itself, so that ignoring `workers` shows.
@@ -443,6 +444,7 @@ def equal_work(candidates: Candidates, rng: random.Random, workers: int) -> dict
 
 
 @pytest.mark.group("speedup")
+@pytest.mark.timing
 def test_check_processes_is_faster_than_sequential(student, reference, usable_cores, rng):
     if usable_cores < 2:
         pytest.skip(f"a speedup needs at least 2 usable cores; this machine gives the grader {usable_cores}")

@@ -278,6 +278,7 @@ def random_sizes(rng: Random, more_urls_than_workers: bool) -> tuple[int, int]:
 
 
 @pytest.mark.group("concurrency")
+@pytest.mark.timing
 @pytest.mark.parametrize("more_urls_than_workers", [True, False],
                          ids=["more_urls_than_workers", "more_workers_than_urls"])
 def test_workers_requests_in_flight(student, loopback, more_urls_than_workers, rng):
@@ -363,6 +364,7 @@ def one_after_another(urls: list[str]) -> float:
 
 
 @pytest.mark.group("speedup")
+@pytest.mark.timing
 def test_threads_make_scraping_faster(student, loopback, rng):
     workers = SPEEDUP_WORKERS
     peaks: list[int] = []

@@ -230,6 +230,7 @@ def run_first_success(
 
 
 @pytest.mark.group("first_success")
+@pytest.mark.timing
 def test_first_success_does_not_wait_for_slow_calls(student, rng):
     winner = returns_value(rng, 0.2)
     plan = [returns_value(rng, SLOW) for _ in range(rng.randint(2, 4))]
@@ -280,6 +281,7 @@ def test_first_success_skips_failed_calls(student, rng, winner_kind):
 
 
 @pytest.mark.group("first_success")
+@pytest.mark.timing
 def test_first_success_raises_timeout_error_in_time(student, rng):
     timeout = round(rng.uniform(0.3, 0.6), 2)
     plan = [fails(rng, 0.05)] + [returns_value(rng, SLOW) for _ in range(rng.randint(1, 3))]
@@ -322,6 +324,7 @@ def test_first_success_reraises_the_last_failure(student, rng):
 
 
 @pytest.mark.group("first_success")
+@pytest.mark.timing
 def test_first_success_when_all_fail_at_once(student, schedules, rng):
     plan = [fails(rng, 0.0) for _ in range(5)]  # no more than the smallest default pool: 5 threads
     # The calls wait at most 0.5 s for each other, so they have all failed long before the
