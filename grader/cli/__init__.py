@@ -8,10 +8,14 @@ from collections.abc import Sequence
 from grader.cli import bench, check, demo, docs, grade, gradescope_bundle, merge
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     for module in (demo, grade, merge, gradescope_bundle, check, docs, bench):
         module.add_parser(commands)
-    arguments = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
     return arguments.run(arguments)

@@ -159,3 +159,46 @@ def test_a_run_of_a_hidden_suite_from_the_kit_root_brings_the_kit_in():
     completed = run_pytest("--collect-only", os.path.relpath(COUNTER.hidden_suite_dir, KIT_ROOT), cwd=KIT_ROOT)
     assert completed.returncode == 0, completed.stdout
     assert f"{HEADER} the reference solutions (solutions/)" in completed.stdout
+
+
+def test_a_test_cut_short_counts_as_an_error_and_fails_its_group(tmp_path: Path):
+    suite = hidden_suite(tmp_path, (
+        '@pytest.mark.group("correctness")\ndef test_a():\n    assert False, "wrong"\n\n'
+        '@pytest.mark.group("races")\ndef test_b():\n    pass\n\n'
+        '@pytest.mark.group("races")\ndef test_c():\n    pass\n'
+    ))
+    report = tmp_path / "report.json"
+    run_pytest(str(suite), "-x", "--report-json", str(report), cwd=tmp_path)  # stops after test_a
+    [exercise] = json.loads(report.read_text())["exercises"]
+    races = next(group for group in exercise["groups"] if group["name"] == "races")
+    assert (races["points"], races["status"]) == (0, "failed")
+    assert {test["name"]: test["status"] for test in races["tests"]} == {"test_b": "error", "test_c": "error"}
+    assert "never reported a result" in races["tests"][0]["message"]
+
+
+def test_timing_tests_hold_the_lock_alone(tmp_path: Path):
+    """With --timing-lock, a test marked `timing` runs only while no other test holds the lock."""
+    suite = hidden_suite(tmp_path, (
+        'import fcntl, os, sys\n\n'
+        'def lock_is_free_for(mode):\n'
+        '    descriptor = os.open(os.environ["KIT_LOCK"], os.O_RDWR)\n'
+        '    try:\n'
+        '        fcntl.flock(descriptor, mode | fcntl.LOCK_NB)\n'
+        '        return True\n'
+        '    except BlockingIOError:\n'
+        '        return False\n'
+        '    finally:\n'
+        '        os.close(descriptor)\n\n'
+        '@pytest.mark.group("correctness")\ndef test_plain():\n'
+        '    assert lock_is_free_for(fcntl.LOCK_SH) and not lock_is_free_for(fcntl.LOCK_EX)\n\n'
+        '@pytest.mark.group("races")\n@pytest.mark.timing\ndef test_timing():\n'
+        '    assert not lock_is_free_for(fcntl.LOCK_SH)\n'
+    ))
+    lock = tmp_path / "timing.lock"
+    report = tmp_path / "report.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(suite), "--timing-lock", str(lock),
+         "--report-json", str(report)],
+        cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "KIT_LOCK": str(lock)})
+    assert json.loads(report.read_text())["points"] == COUNTER.points["correctness"] + COUNTER.points["races"], \
+        completed.stdout
