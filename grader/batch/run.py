@@ -28,7 +28,8 @@ from grader.batch.stage import Staged, collect, kit_fingerprint
 from grader.manifest import KIT_ROOT, Exercise
 from grader.runner import run_hidden_suites
 
-RESULTS_FILE, FEEDBACK_FILE, GRADESCOPE_FILE, GRADES_FILE = "results.json", "feedback.md", "gradescope.json", "grades.csv"
+RESULTS_FILE, FEEDBACK_FILE, GRADESCOPE_FILE = "results.json", "feedback.md", "gradescope.json"
+GRADES_FILE = "grades.csv"
 # Machine-wide, so that two graders started on one machine keep each other's timing checks quiet.
 TIMING_LOCK = Path(tempfile.gettempdir()) / "concurrency-kit-timing.lock"
 RUN_TIMEOUT_PER_EXERCISE = 600  # seconds; far above any suite (the slowest takes about 10 s)

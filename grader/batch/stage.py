@@ -103,7 +103,9 @@ def _open_at(folder: int, name: str, flags: int) -> int:
     try:
         return os.open(name, flags, dir_fd=folder)
     except OSError as error:
-        if error.errno in (errno.ELOOP, errno.ENOTDIR) and stat.S_ISLNK(os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode):
+        link = error.errno in (errno.ELOOP, errno.ENOTDIR) and \
+            stat.S_ISLNK(os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode)
+        if link:
             raise ValueError("a symbolic link, which the grader does not follow") from None
         if error.errno == errno.ENOTDIR:
             raise FileNotFoundError(name) from None

@@ -138,6 +138,7 @@ def print_summary(graded: Sequence[Graded], out: Path, seconds: float, jobs: int
     flags = [flag for g in graded for flag in g.flags]
     print(f"graded {len(graded) - unchanged} student(s), {unchanged} unchanged since their last grade,"
           f" in {seconds:.0f} s with {jobs} job(s)")
-    print(f"failures of the grader itself: {len(failures)}" + (f" ({', '.join(failures)}: regrade them)" if failures else ""))
+    regrade = f" ({', '.join(failures)}: regrade them)" if failures else ""
+    print(f"failures of the grader itself: {len(failures)}{regrade}")
     print(f"integrity flags: {len(flags)}" + "".join(f"\n    {flag}" for flag in flags))
     print(f"grades: {out / 'grades.csv'}; per student: {out}/<student>/results.json and feedback.md")

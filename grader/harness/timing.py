@@ -208,6 +208,7 @@ def restore_affinity(root: int) -> list[int]:
 class Speedup:
     sequential: float  # seconds the work takes one piece after another
     parallel: float  # seconds it took in parallel
+    rounds: int = 1  # rounds measured; the seconds are the best of them
 
     @property
     def ratio(self) -> float:
@@ -217,11 +218,14 @@ class Speedup:
 Measurement = Callable[[], Speedup]  # runs the workload once: its sequential and parallel seconds
 
 
-def best_speedups(candidates: Mapping[str, Measurement], rounds: int) -> dict[str, Speedup]:
-    """Measure each candidate `rounds` times, interleaved, and keep its least disturbed
+def best_speedups(candidates: Mapping[str, Measurement], rounds: int,
+                  settled: Callable[[dict[str, Speedup]], bool] | None = None) -> dict[str, Speedup]:
+    """Measure each candidate up to `rounds` times, interleaved, and keep its least disturbed
     sequential and parallel seconds (each the smallest of all its rounds).
 
-    The order of candidates rotates every round so that none is always measured first.
+    The order of candidates rotates every round so that none is always measured first. After
+    each round, `settled(best so far)` may end the measurement: it must say True only when no
+    further round could change the verdict.
     """
     names = list(candidates)
     measured: dict[str, list[Speedup]] = {name: [] for name in names}
@@ -229,10 +233,13 @@ def best_speedups(candidates: Mapping[str, Measurement], rounds: int) -> dict[st
         shift = round_number % len(names)
         for name in names[shift:] + names[:shift]:
             measured[name].append(candidates[name]())
-    return {
-        name: Speedup(min(m.sequential for m in runs), min(m.parallel for m in runs))
-        for name, runs in measured.items()
-    }
+        best = {
+            name: Speedup(min(m.sequential for m in runs), min(m.parallel for m in runs), len(runs))
+            for name, runs in measured.items()
+        }
+        if settled is not None and settled(best):
+            break
+    return best
 
 
 @dataclass(frozen=True)

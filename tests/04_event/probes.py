@@ -119,10 +119,13 @@ def start(
 
 def stop(heartbeat: ModuleType, *, _session: dict[str, Any] = _SESSION,
          _snapshot: Callable[[], Any] = _snapshot) -> dict[str, Any]:
-    """Stop the heartbeat started by start(); the counts right after stop() returned."""
+    """Stop the heartbeat started by start(); the counts right after stop() returned, and under
+    "before_stop" the callback's counts just before stop() was called, which no beat that stop()
+    itself causes can reach."""
+    before_stop = _session["recorder"].counts()
     _session["stop_called"].set()
     _session["subject"].stop()
-    return _snapshot()
+    return {**_snapshot(), "before_stop": before_stop}
 
 
 def snapshot(heartbeat: ModuleType, *, _snapshot: Callable[[], Any] = _snapshot) -> dict[str, Any]:

@@ -7,12 +7,8 @@ the grades.csv it writes.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 

@@ -70,7 +70,8 @@ def test_results_and_feedback_match_golden_files(case):
 
 def test_every_golden_file_belongs_to_a_case():
     found = {p.name for p in GOLDEN.iterdir() if p.name.startswith(("results_", "feedback_"))}
-    assert found == {f"{kind}_{case}.{ext}" for case in CASES for kind, ext in (("results", "json"), ("feedback", "md"))}
+    kinds = (("results", "json"), ("feedback", "md"))
+    assert found == {f"{kind}_{case}.{ext}" for case in CASES for kind, ext in kinds}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -96,7 +97,8 @@ def test_a_test_that_never_reported_fails_its_group():
 def test_no_report_gives_zero_with_the_reason():
     results = document("no_report_at_all")
     assert results["points"] == 0
-    assert all(e["message"].startswith("0 points: the grading run ended without a result") for e in results["exercises"])
+    reason = "0 points: the grading run ended without a result"
+    assert all(exercise["message"].startswith(reason) for exercise in results["exercises"])
 
 
 def test_points_are_split_in_whole_numbers():

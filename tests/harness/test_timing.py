@@ -44,8 +44,20 @@ def test_best_speedups_keeps_the_fastest_of_each_side_and_interleaves():
         "b": measurement("b", [4.0, 5.0, 6.0], [4.0, 2.5, 3.0]),
     }, rounds=3)
     assert calls == ["a", "b", "b", "a", "a", "b"]  # the order rotates every round
-    assert result == {"a": Speedup(1.5, 0.5), "b": Speedup(4.0, 2.5)}
+    assert result == {"a": Speedup(1.5, 0.5, rounds=3), "b": Speedup(4.0, 2.5, rounds=3)}
     assert result["a"].ratio == 3.0 and result["b"].ratio == 1.6
+
+
+def test_best_speedups_stops_once_settled():
+    times = iter([(3.0, 2.0), (3.0, 1.0), (3.0, 0.1)])
+    seen = []
+
+    def settled(best):
+        seen.append(best["a"].rounds)
+        return best["a"].ratio >= 3.0
+
+    result = best_speedups({"a": lambda: Speedup(*next(times))}, rounds=3, settled=settled)
+    assert (result["a"], seen) == (Speedup(3.0, 1.0, rounds=2), [1, 2])  # the third round never ran
 
 
 @pytest.mark.parametrize(("student", "reference", "passed"), [
