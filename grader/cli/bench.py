@@ -11,7 +11,10 @@ A timed unit test would flake on a shared machine; the goals live here instead, 
 * race checks: detection rate of each race mutant over 100 seeds, false alarms over 200
   seeded runs of the reference;
 * speedup checks while a noisy neighbour (a process busy half the time on one core) runs:
-  the reference passes every run, the mutants that lack parallelism fail every run.
+  the reference passes every run, the mutants that lack parallelism fail every run;
+* grading throughput (`--throughput N`): a class of N made of the kit's own files (see
+  grader/batch/sample.py) graded by the batch grader with one job and with the default
+  jobs; the goal is 20 s per student or less with the default, and identical grades.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from grader.batch.discover import discover
+from grader.batch.run import ClassGrading, grade_class
+from grader.batch.sample import sample_class
 from grader.harness.timing import usable_cores
 from grader.manifest import Exercise, load_exercises
 from grader.runner import SuiteRun, run_hidden_suites, submission_with
@@ -54,6 +60,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                         help="gradings per candidate in the stability table (default 10)")
     parser.add_argument("--stability-only", action="store_true",
                         help="measure only the stability table (keeps the other tables of earlier runs)")
+    parser.add_argument("--throughput", type=int, default=None, metavar="N",
+                        help="measure only the grading throughput of a class of N (keeps the other tables)")
     parser.add_argument("--output", type=Path, default=Path("benchmark.md"), help="where to write the table")
     parser.set_defaults(run=run)
 
@@ -241,7 +249,28 @@ TABLES = {
     "speedup": ("Speedup checks with a noisy neighbour busy half of one core (goal: the reference"
                 " passes every run, each mutant fails every run)",
                 ["exercise", "candidate", "test", "verdicts"]),
+    "throughput": ("Grading throughput: a class made of the kit's own files, every exercise (goal: 20 s per"
+                   " student or less with the default jobs, and the same grades with one job)",
+                   ["students", "jobs", "seconds", "seconds per student", "grader failures",
+                    "grades identical to 1 job"]),
 }
+
+
+def throughput_rows(class_size: int) -> list[list[str]]:
+    """Grade one sample class with 1 job and with the default, each from scratch."""
+    exercises = load_exercises()
+    rows, grades = [], {}
+    with tempfile.TemporaryDirectory() as root:
+        submissions = discover(sample_class(exercises, Path(root) / "class", class_size))
+        for jobs in dict.fromkeys((1, usable_cores())):
+            grading = ClassGrading(exercises, Path(root) / f"out-{jobs}", force=True)
+            graded, seconds = _timed(grade_class, grading, submissions, jobs, lambda graded: None)
+            grades[jobs] = [(g.results["student"], [e["points"] for e in g.results["exercises"]]) for g in graded]
+            failures = sum(g.state == "grader failure" for g in graded)
+            rows.append([str(len(submissions)), str(jobs), f"{seconds:.0f}", f"{seconds / len(submissions):.1f}",
+                         str(failures), "yes" if grades[jobs] == grades[1] else "NO"])
+            print(f"  {jobs} job(s): {seconds:.0f} s", flush=True)
+    return rows
 
 
 def render(rows: dict[str, list[list[str]]], header: str) -> str:
@@ -260,8 +289,13 @@ def run(arguments: argparse.Namespace) -> int:
     that one exercise, or one table, can be measured again without measuring everything."""
     results_path = arguments.output.with_suffix(".json")
     results = _load_results(results_path)
+    if arguments.throughput:
+        print(f"grading a sample class of {arguments.throughput} ...", flush=True)
+        results["throughput"] = {"measured": f"Python {sys.version.split()[0]}, {usable_cores()} usable cores",
+                                 "rows": throughput_rows(arguments.throughput)}
+        results_path.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     for exercise in load_exercises():
-        if arguments.exercise and exercise.id not in arguments.exercise:
+        if arguments.throughput or (arguments.exercise and exercise.id not in arguments.exercise):
             continue
         print(f"benchmarking {exercise.id} ...", flush=True)
         started = time.perf_counter()
@@ -286,6 +320,9 @@ def run(arguments: argparse.Namespace) -> int:
             notes.append(f"- {exercise.id}: " + "; ".join(f"{what}: {note}" for what, note in measured.items()))
             for key in TABLES:
                 merged[key] += results[exercise.id]["tables"].get(key, [])
+    if "throughput" in results:
+        notes.append(f"- grading throughput: {results['throughput']['measured']}")
+        merged["throughput"] = results["throughput"]["rows"]
     table = render(merged, "# Benchmark\n\nWritten by `python -m grader bench`. Measured:\n" + "\n".join(notes))
     print(table)
     arguments.output.write_text(table + "\n", encoding="utf-8")
@@ -299,8 +336,8 @@ def _load_results(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
     results = json.loads(path.read_text(encoding="utf-8"))
-    for entry in results.values():
-        if "rows" in entry:
+    for key, entry in results.items():
+        if key != "throughput" and "rows" in entry:
             tables = entry.pop("rows")
             tables["verdicts"] = tables.pop("stability", [])
             entry["tables"], entry["measured"] = tables, {"all tables": entry["measured"]}

@@ -12,14 +12,13 @@ import argparse
 import csv
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 from grader.batch.discover import discover
 from grader.batch.run import GRADES_FILE, ClassGrading, grade_class
-from grader.cli.grade import add_selection_options, chosen_exercises, print_summary, Progress
+from grader.batch.sample import sample_class
+from grader.cli.grade import Progress, add_selection_options, chosen_exercises, print_summary
 from grader.harness.timing import usable_cores
-from grader.manifest import Exercise
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -29,24 +28,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def demo_class(exercises: Sequence[Exercise], folder: Path) -> Path:
-    """Lay out the bundled class in folder: one student repository per student."""
-    students = {"reference": {e.id: e.module_file() for e in exercises},
-                "untouched-stubs": {e.id: e.stub_dir / f"{e.module}.py" for e in exercises}}
-    for number, name in enumerate(("mutants-a", "mutants-b")):
-        students[name] = {e.id: e.mutants()[number % len(e.mutants())].path for e in exercises}
-    for student, files in students.items():
-        for exercise in exercises:
-            target = exercise.module_file(folder / student)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(files[exercise.id].read_bytes())
-    return folder
-
-
 def run(arguments: argparse.Namespace) -> int:
     exercises = chosen_exercises(arguments)
     root = Path(tempfile.mkdtemp(prefix="kit-demo-"))
-    submissions = discover(demo_class(exercises, root / "class"))
+    submissions = discover(sample_class(exercises, root / "class", size=4))
     out = root / "grades"
     print(f"grading a class of {len(submissions)} students on {len(exercises)} exercise(s)"
           f" ({usable_cores()} jobs; a full class takes a minute or two)")
