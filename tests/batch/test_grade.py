@@ -91,6 +91,7 @@ def test_gradescope_results_are_written_beside(graded):
 
 
 def test_the_nbgrader_export_agrees_with_grades_csv(classroom, tmp_path, course, export):
+    pytest.importorskip("nbgrader", reason="nbgrader is the grader extra: pip install -e '.[grader]'")
     out = tmp_path / "out"
     assert grade(classroom, "--out", out, "--nbgrader", course) == 0
     exported = {student: row for (assignment, student), row in export(course).items()}
