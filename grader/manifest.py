@@ -10,6 +10,7 @@ import re
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -134,6 +135,14 @@ def load_exercises(path: Path = MANIFEST_PATH) -> tuple[Exercise, ...]:
     if len(set(modules)) != len(modules):
         raise ManifestError(f"{path.name}: module names must be unique across exercises: {modules}; rename one")
     return tuple(exercises)
+
+
+def kit_version() -> str:
+    """The installed kit's version (pyproject.toml's)."""
+    try:
+        return metadata.version("concurrency-kit")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def assignment_name(path: Path = MANIFEST_PATH) -> str:

@@ -6,7 +6,7 @@ The hidden grading suite checks the same things more thoroughly (more schedules,
 import threading
 
 import counter
-from grader.harness.preempt import forced_interleavings
+from student_runtime.preempt import forced_interleavings
 
 
 def test_counter_counts_on_one_thread():

@@ -11,7 +11,7 @@ import time
 import pytest
 
 import downloader
-from grader.harness.preempt import forced_interleavings
+from student_runtime.preempt import forced_interleavings
 
 
 def test_every_body_comes_back_byte_for_byte(loopback):

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import heartbeat
-from grader.harness.preempt import forced_interleavings
+from student_runtime.preempt import forced_interleavings
 
 
 class Calls:

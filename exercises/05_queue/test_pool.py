@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pool
-from grader.harness.preempt import forced_interleavings
+from student_runtime.preempt import forced_interleavings
 
 PATIENCE = 5.0  # seconds a correct pool never needs; after that a call counts as stuck
 T = TypeVar("T")

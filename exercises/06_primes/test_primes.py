@@ -11,7 +11,7 @@ import threading
 import pytest
 
 import primes
-from grader.harness.preempt import forced_interleavings
+from student_runtime.preempt import forced_interleavings
 
 
 def divisor_free(n: int) -> bool:

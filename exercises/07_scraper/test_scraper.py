@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 import scraper
-from grader.harness.preempt import forced_interleavings
+from student_runtime.preempt import forced_interleavings
 
 FUNCTIONS = ["scrape_sequential", "scrape_threaded"]
 SLOW = 0.5  # seconds the slow pages take to answer

@@ -12,7 +12,7 @@ import time
 import pytest
 
 import tasks
-from grader.harness.preempt import forced_interleavings
+from student_runtime.preempt import forced_interleavings
 
 SLOW = 3.0  # seconds a slow call takes (unless the test is over before)
 # On Python 3.10 concurrent.futures.TimeoutError is not yet the builtin TimeoutError.

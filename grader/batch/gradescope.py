@@ -125,7 +125,7 @@ def _test(test: dict[str, Any], exercise: dict[str, Any]) -> dict[str, Any]:
 def build_bundle(zip_path: Path, exercises: Sequence[Exercise]) -> None:
     """Write Gradescope's autograder zip for `exercises`: what grading them needs, and no more.
 
-    The kit's package and configuration, the reference solutions and hidden suites of these
+    The kit's packages (grader and student_runtime) and configuration, the reference solutions and hidden suites of these
     exercises (no mutants), setup.sh and run_autograder, which grades only these exercises.
     """
     roots = {exercise.root for exercise in exercises}
@@ -133,7 +133,7 @@ def build_bundle(zip_path: Path, exercises: Sequence[Exercise]) -> None:
         raise ValueError("build_bundle needs at least one exercise, all from one kit")
     [root] = roots
     files = [root / name for name in ("pyproject.toml", "README.md", "exercises.toml")]
-    files += _tree(root / "grader")
+    files += _tree(root / "grader") + _tree(root / "student_runtime")
     for exercise in exercises:
         files += _tree(exercise.reference_dir)
         files += [path for path in _tree(exercise.hidden_suite_dir) if exercise.mutants_dir not in path.parents]

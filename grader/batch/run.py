@@ -18,14 +18,13 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from grader.batch.discover import Submission
 from grader.batch.results import complete_report, feedback_markdown, grades_csv, results_document
 from grader.batch.stage import Staged, collect, kit_fingerprint
-from grader.manifest import KIT_ROOT, Exercise
+from grader.manifest import KIT_ROOT, Exercise, kit_version
 from grader.runner import run_hidden_suites
 
 RESULTS_FILE, FEEDBACK_FILE, GRADESCOPE_FILE = "results.json", "feedback.md", "gradescope.json"
@@ -145,13 +144,6 @@ def read_results(out: Path) -> list[dict[str, Any]]:
     """Every student's results.json under `out`, sorted by student."""
     found = [_read_json(path) for path in sorted(out.glob(f"*/{RESULTS_FILE}"))]
     return [document for document in found if document is not None]
-
-
-def kit_version() -> str:
-    try:
-        return metadata.version("concurrency-kit")
-    except metadata.PackageNotFoundError:
-        return "unknown (not installed)"
 
 
 def _no_files_problem(staged: Staged, exercises: Sequence[Exercise]) -> str:

@@ -12,7 +12,7 @@ Interface
   audit hook, ctypes, sys.monitoring, a fresh copy of a loaded module): they must leave the
   process before that code goes on.
   `trusted_prefixes` are the folders of trusted code (the child script's, the probes'); the
-  standard library, the installed packages, frozen modules and the grader package are trusted
+  standard library, the installed packages, frozen modules and the grader and runtime packages are trusted
   as well. None of them may hold the student's module.
 - `findings_from(events) -> list[Finding]` (the judging process).
 
@@ -58,7 +58,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from grader.harness.integrity import SUSPICIOUS, TAMPERED, Finding
-from grader.harness.preempt import HARNESS_FOLDER, as_prefixes, library_locations, trusted_file_test
+from student_runtime.preempt import HARNESS_FOLDERS, as_prefixes, library_locations, trusted_file_test
 
 # Each distinct piece of evidence is recorded once, and at most this many of each status: a
 # submission calling sys._getframe() in a loop must not flood the replies, nor can a flood of
@@ -108,7 +108,7 @@ Witness = Callable[[tuple, dict, Frame], Callable[[], Any]]
 def install(trusted_prefixes: Iterable[str], report: Callable[[dict[str, str], bool], None]) -> None:
     """Add the audit hook, which hands every new event to `report`, and put the stand-ins in
     place (see the module doc)."""
-    harness = as_prefixes([*trusted_prefixes, HARNESS_FOLDER])
+    harness = as_prefixes([*trusted_prefixes, *HARNESS_FOLDERS])
     library = library_locations()
     thin = _thin_wrappers()
     is_trusted_file = trusted_file_test(tuple(sorted({*library, *harness})))

@@ -225,7 +225,8 @@ def _serve(setup: dict[str, Any], read: Callable[[], dict[str, Any] | None], rep
     module_file = os.path.join(setup["module_dir"], setup["module"] + ".py")
     trusted_dirs = tuple(folder + os.sep for folder in (setup["runtime_dir"], setup["probes_dir"]))
     try:
-        from grader.harness import audit, preempt
+        from grader.harness import audit
+        from student_runtime import preempt
 
         display = _display_name(module_file, trusted_dirs, preempt.library_locations())
         landlock = _confine(setup)

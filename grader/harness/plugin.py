@@ -13,8 +13,9 @@ Other pytest runs see no header, hook or fixture of the kit. `KitPlugin` adds:
 * the markers `group(name)` (the points group of a hidden test), `race` and `timing` (with
   `--timing-lock FILE`, a timing test runs while no other test of any grading run does);
 * every hidden test that was collected but never reported a result counts as an error;
-* fixtures: `exercise`, `sandbox`, `student`, `reference`, `test_seed`, `rng`, `schedules`,
-  `loopback`, `usable_cores`;
+* fixtures: `exercise`, `sandbox`, `student`, `reference`, `usable_cores`, and those of the
+  student runtime's plugin (student_runtime/plugin.py): `test_seed`, `rng`, `schedules`,
+  `loopback`;
 * short failure reports: a verdict on student code (a `SubmissionFailure`, or a stub's
   `NotImplementedError`) is shown as its message, not as a wall of traceback;
 * a header naming what is graded and the protections in force, and a points summary with
@@ -24,11 +25,7 @@ Other pytest runs see no header, hook or fixture of the kit. `KitPlugin` adds:
 from __future__ import annotations
 
 import json
-import os
-import random
-import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,17 +37,17 @@ from grader.harness.sandbox import Sandbox, SubmissionFailure
 from grader.harness.timing import usable_cores as _usable_cores
 from grader.manifest import Exercise, exercise_for_path, load_exercises
 from grader.scoring import TestOutcome, build_report
+from student_runtime.plugin import RuntimePlugin, add_options, not_written_yet
 
 _KIT_OPTIONS = ("submission", "seed", "seed_sweep", "report_json", "repeat", "timing_lock")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
     group = parser.getgroup("concurrency kit")
     group.addoption("--submission", type=Path, default=None, metavar="PATH",
                     help="student repository to grade (PATH/exercises/<id>/<module>.py);"
                          " default: the reference solutions in solutions/")
-    group.addoption("--seed", type=int, default=None, metavar="N",
-                    help="replay the inputs and schedules of a failed test")
     group.addoption("--seed-sweep", type=int, default=None, metavar="N",
                     help="run every race check once for each seed 1..N (benchmark)")
     group.addoption("--report-json", type=Path, default=None, metavar="FILE",
@@ -90,46 +87,13 @@ def kit_in_use(config: pytest.Config) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class Schedules:
-    """Seeds for the forced-interleaving schedules of one race check."""
-
-    base: int
-    nodeid: str  # the test id to replay, parameters included
-    submission: Path | None  # as the replay command names it: relative to the current folder
-
-    def seeds(self, count: int) -> list[int]:
-        return [self.base + offset for offset in range(count)]
-
-    def replay_hint(self) -> str:
-        command = f'python -m pytest "{self.nodeid}" --seed {self.base}'
-        if self.submission is not None:
-            command += f' --submission "{self.submission}"'
-        return f"schedule seed {self.base}; replay it with: {command}"
-
-
-def replay_id(item: pytest.Item, invocation_dir: Path) -> str:
-    """The item's test id, relative to invocation_dir, with its parameters except those the
-    kit adds for the benchmark (--seed-sweep's seedN, --repeat's runN): a replay runs the test
-    once, with --seed."""
-    path = Path(os.path.relpath(item.path, invocation_dir)).as_posix()
-    name = item.nodeid.split("::", 1)[1] if "::" in item.nodeid else item.name
-    callspec = getattr(item, "callspec", None)
-    if callspec is None:
-        return f"{path}::{name}"
-    function, ids = name[:-1].split("[", 1)
-    for param, prefix in (("test_seed", "seed"), ("run_number", "run")):
-        if param in callspec.params:
-            added = re.escape(f"{prefix}{callspec.params[param]}")
-            ids = re.sub(rf"^{added}(-|$)|-{added}(?=-|$)", "", ids)
-    return f"{path}::{function}[{ids}]" if ids else f"{path}::{function}"
-
-
-class KitPlugin:
-    """The grading state of one pytest run: outcomes of hidden tests and integrity findings."""
+class KitPlugin(RuntimePlugin):
+    """The grading state of one pytest run: outcomes of hidden tests and integrity findings.
+    The fixtures of the visible tests (`test_seed`, `rng`, `schedules`, `loopback`) come from
+    the student runtime's plugin."""
 
     def __init__(self, config: pytest.Config) -> None:
-        self.config = config
+        super().__init__(config)
         self.submission: Path | None = config.getoption("submission")
         self.outcomes: dict[str, TestOutcome] = {}  # by node id
         self.expected: dict[str, TestOutcome] = {}  # by node id: what a hidden test that never reports gets
@@ -243,36 +207,6 @@ class KitPlugin:
         return sandbox("reference")
 
     @pytest.fixture
-    def test_seed(self, request: pytest.FixtureRequest) -> int:
-        """The one seed of a test: fresh every run (so nothing can be learned), fixed with --seed
-        or by --seed-sweep. It drives the inputs (`rng`) and the forced schedules (`schedules`)."""
-        base = getattr(request, "param", None) or request.config.getoption("seed")
-        if base is None:
-            base = random.SystemRandom().randrange(1, 1_000_000)
-        return base
-
-    @pytest.fixture
-    def rng(self, test_seed: int) -> random.Random:
-        """The test's only source of randomness for inputs, sizes and workloads, so that the
-        replay command of a failure reproduces the same numbers."""
-        return random.Random(test_seed)
-
-    @pytest.fixture
-    def schedules(self, request: pytest.FixtureRequest, test_seed: int) -> Schedules:
-        """Seeds of the forced-interleaving schedules of one race check."""
-        here = request.config.invocation_params.dir
-        submission = Path(os.path.relpath(self.submission.resolve(), here)) if self.submission else None
-        return Schedules(test_seed, replay_id(request.node, here), submission)
-
-    @pytest.fixture
-    def loopback(self) -> Iterator[Any]:
-        """A real HTTP server on 127.0.0.1 that counts requests in flight on its side."""
-        from grader.harness.loopback import LoopbackServer  # only the HTTP exercises need it
-
-        with LoopbackServer() as server:
-            yield server
-
-    @pytest.fixture
     def usable_cores(self) -> int:
         return _usable_cores()
 
@@ -290,8 +224,8 @@ class KitPlugin:
                 # Hidden suites phrase every verdict for the student; pytest's source excerpt and
                 # assertion rewriting would only bury it.
                 report.longrepr = str(error.args[0]).split("\nassert ")[0]
-            elif isinstance(error, NotImplementedError):
-                report.longrepr = f"not implemented yet: {error or 'see the TODO in the exercise file'}"
+            elif not_written_yet(error):
+                report.longrepr = not_written_yet(error)
         self._record_outcome(item, report)
 
     def _record_outcome(self, item: pytest.Item, report: pytest.TestReport) -> None:
@@ -332,15 +266,20 @@ class KitPlugin:
         path.write_text(json.dumps(self.report(), indent=2) + "\n", encoding="utf-8")
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
-        graded = (f"the student's files in {self.submission}" if self.submission
-                  else "the reference solutions (solutions/)")
-        lines = [f"concurrency kit: grading {graded}; usable cores: {_usable_cores()}"]
+        if self.submission:
+            what = f"grading the student's files in {self.submission}"
+        elif all("exercises" in (config.invocation_params.dir / argument.split("::")[0]).resolve().parts
+                 for argument in config.args):
+            what = "testing the student's files in exercises/ with the visible tests"
+        else:
+            what = "grading the reference solutions (solutions/)"
+        lines = [f"concurrency kit: {what}; usable cores: {_usable_cores()}"]
         if self.protections:
             lines.append("protections: " + "; ".join(f"{name}: {state}" for name, state in self.protections.items()))
         return lines
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.expected:
+        if not self.expected or self.config.option.collectonly:
             return
         terminalreporter.section("points")
         for exercise in self.report()["exercises"]:

@@ -43,14 +43,16 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import IO, Any
 
-from grader.harness import audit, confine, preempt
+from grader.harness import audit, confine
 from grader.harness.integrity import TAMPERED, Finding
 from grader.harness.timing import cpu_of_tree_between, process_tree
+from student_runtime import preempt
 
 _HARNESS = Path(__file__).resolve().parent
-_PACKAGE_ROOT = _HARNESS.parent.parent  # the folder that holds the grader package
-# The child script and every grader module it imports, found by reading their imports.
-_RUNTIME_ENTRY = ("grader/harness/child.py", "grader/harness/preempt.py", "grader/harness/audit.py",
+_PACKAGE_ROOT = _HARNESS.parent.parent  # the folder that holds the grader and student_runtime packages
+_TRUSTED_PACKAGES = ("grader", "student_runtime")
+# The child script and every module of the trusted packages it imports, found by reading imports.
+_RUNTIME_ENTRY = ("grader/harness/child.py", "student_runtime/preempt.py", "grader/harness/audit.py",
                   "grader/harness/confine.py", "grader/harness/watchers.py")
 
 # Seconds the child gets to write its thread dump after a call's deadline before it is killed.
@@ -546,16 +548,16 @@ def _read_lines(stream: IO[bytes], lines: queue.Queue[bytes | None]) -> None:
 # -- the staged runtime ---------------------------------------------------------------------------
 
 def runtime_files() -> list[str]:
-    """The grader package's files the child needs, relative to the folder holding the package:
-    the child script, the modules it and its imports import from `grader`, and the packages'
-    __init__ files."""
+    """The trusted packages' files the child needs, relative to the folder holding them: the
+    child script, the modules it and its imports import from `grader` and `student_runtime`,
+    and the packages' __init__ files."""
     wanted, seen = list(_RUNTIME_ENTRY), set()
     while wanted:
         relative = wanted.pop()
         if relative in seen:
             continue
         seen.add(relative)
-        for module in _grader_imports(_PACKAGE_ROOT / relative):
+        for module in _trusted_imports(_PACKAGE_ROOT / relative):
             parts = module.split(".")
             for depth in range(1, len(parts) + 1):
                 package = Path(*parts[:depth])
@@ -566,17 +568,17 @@ def runtime_files() -> list[str]:
     return sorted(seen)
 
 
-def _grader_imports(path: Path) -> set[str]:
-    """Modules of the grader package that `path` imports (at any depth of its code)."""
+def _trusted_imports(path: Path) -> set[str]:
+    """Modules of the trusted packages that `path` imports (at any depth of its code)."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names if alias.name.split(".")[0] == "grader")
+            found.update(alias.name for alias in node.names if alias.name.split(".")[0] in _TRUSTED_PACKAGES)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
-                and node.module.split(".")[0] == "grader":
+                and node.module.split(".")[0] in _TRUSTED_PACKAGES:
             found.add(node.module)
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return {"grader", *found}
+    return {*_TRUSTED_PACKAGES, *found}
 
 
 @lru_cache(maxsize=1)
@@ -589,7 +591,8 @@ def _runtime_stage() -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(_PACKAGE_ROOT / relative, target)
         _compile(target)
-    _make_read_only(stage / "grader")
+    for package in _TRUSTED_PACKAGES:
+        _make_read_only(stage / package)
     stage.chmod(0o555)
     return stage
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
-from grader.harness.preempt import forced_interleavings
+from student_runtime.preempt import forced_interleavings
 from grader.harness.watchers import gathering
 
 

@@ -19,7 +19,7 @@ from functools import partial
 from types import ModuleType
 from typing import Any
 
-from grader.harness.preempt import forced_interleavings
+from student_runtime.preempt import forced_interleavings
 
 Transfer = list[Any]  # [src, dst, amount]
 

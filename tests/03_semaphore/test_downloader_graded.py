@@ -13,7 +13,7 @@ from random import Random
 
 import pytest
 
-from grader.harness.loopback import LoopbackServer, RequestRecord
+from student_runtime.loopback import LoopbackServer, RequestRecord
 from grader.harness.sandbox import NotImplementedYet, Sandbox, StudentCodeError, StudentCodeHung
 
 LIMIT_SCHEDULES = 3  # forced schedules per limit check; one excess request in any fails it

@@ -25,7 +25,7 @@ from functools import partial
 from types import ModuleType
 from typing import Any
 
-from grader.harness.preempt import forced_interleavings
+from student_runtime.preempt import forced_interleavings
 
 # Seconds a probe waits for a beat before it reports what it has; well below the call timeout.
 PATIENCE = 5.0

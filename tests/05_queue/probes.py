@@ -24,7 +24,7 @@ from functools import partial
 from types import ModuleType
 from typing import Any
 
-from grader.harness.preempt import forced_interleavings
+from student_runtime.preempt import forced_interleavings
 
 HUNG = "hung"  # what _finish_within() reports for a call that did not return in time
 

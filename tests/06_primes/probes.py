@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
-from grader.harness.preempt import forced_interleavings
+from student_runtime.preempt import forced_interleavings
 from grader.harness.watchers import gathering
 
 

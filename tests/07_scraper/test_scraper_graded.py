@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from grader.harness.loopback import LoopbackServer
+from student_runtime.loopback import LoopbackServer
 from grader.harness.sandbox import NotImplementedYet, Sandbox, StudentCodeError
 from grader.harness.timing import Speedup, best_speedups, frozen
 

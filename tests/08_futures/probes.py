@@ -33,7 +33,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from grader.harness.preempt import forced_interleavings
+from student_runtime.preempt import forced_interleavings
 
 # On Python 3.10 concurrent.futures.TimeoutError is not yet the builtin one; both keep the contract.
 TIMEOUT_ERRORS = (TimeoutError, concurrent.futures.TimeoutError)

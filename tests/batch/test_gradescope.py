@@ -115,6 +115,7 @@ def test_the_bundle_holds_what_grading_needs_and_nothing_else(bundle: Path):
     exercise = get_exercise(EXERCISE)
     expected = {"setup.sh", "run_autograder", "pyproject.toml", "README.md", "exercises.toml",
                 "grader/__main__.py", "grader/batch/gradescope.py", "grader/harness/plugin.py",
+                "student_runtime/preempt.py", "student_runtime/plugin.py",
                 f"solutions/{EXERCISE}/{exercise.module}.py"}
     expected |= {path.relative_to(exercise.root).as_posix()
                  for path in exercise.hidden_suite_dir.glob("*.py")}

@@ -29,10 +29,11 @@ THREADS, INCREMENTS = 4, 150
 RUNNER = """
 import json, sys, threading
 sys.path.insert(0, {kit!r})
-from grader.harness import audit, preempt
+from grader.harness import audit
+from student_runtime import preempt
 events = []
 audit.install([{trusted!r}], lambda event, at_once: events.append(dict(event, at_once=at_once)))
-from grader.harness.preempt import forced_interleavings, drain_blocks
+from student_runtime.preempt import forced_interleavings, drain_blocks
 sys.path.insert(0, {student!r})
 error = None
 try:
@@ -121,7 +122,7 @@ ATTACKS: dict[str, tuple[str, dict[str, str], str]] = {
         threading.Thread.run = run
     """ + UNLOCKED, {}, "neutralised"),
     "patch the module's constants": ("""
-        from grader.harness import preempt
+        from student_runtime import preempt
         preempt.DEFAULT_PREEMPTION_RATE = 0.0
         preempt._YIELD_SECONDS = 0.0
     """ + UNLOCKED, {}, "neutralised"),
@@ -205,11 +206,11 @@ ATTACKS: dict[str, tuple[str, dict[str, str], str]] = {
                 self.value += 1
     """, {}, "tampered"),
     "change the defaults of forced_interleavings": ("""
-        from grader.harness.preempt import forced_interleavings
+        from student_runtime.preempt import forced_interleavings
         forced_interleavings.__init__.__defaults__ = (0.0,)
     """ + UNLOCKED, {}, "tampered"),
     "read the tracer's private bindings": ("""
-        from grader.harness import preempt
+        from student_runtime import preempt
         preempt.drain_blocks.__defaults__[0](("drain",))
     """ + UNLOCKED, {}, "tampered"),
     "swap every forced_interleavings in sys.modules for a no-op": ("""
@@ -222,7 +223,7 @@ ATTACKS: dict[str, tuple[str, dict[str, str], str]] = {
                 module.forced_interleavings = forced_interleavings
     """ + UNLOCKED, {}, "problem"),
     "replace the block's methods on the class": ("""
-        from grader.harness.preempt import forced_interleavings
+        from student_runtime.preempt import forced_interleavings
         forced_interleavings.__enter__ = lambda self: None
         forced_interleavings.__exit__ = lambda self, *exc: None
     """ + UNLOCKED, {}, "problem"),

@@ -21,7 +21,7 @@ import pytest
 
 from grader.harness import confine
 from grader.harness.integrity import TAMPERED
-from grader.harness.loopback import LoopbackServer
+from student_runtime.loopback import LoopbackServer
 from grader.harness.sandbox import ForgedReply, Limits, RaceCheckNotWatching, StudentCodeError
 from grader.manifest import KIT_ROOT
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from grader.harness.loopback import LoopbackServer
+from student_runtime.loopback import LoopbackServer
 
 
 @pytest.fixture

