@@ -66,7 +66,17 @@ class ClassGrading:
         self.kit = kit_fingerprint(self.exercises) + ":" + ",".join(e.id for e in self.exercises)
 
     def grade(self, submission: Submission) -> Graded:
+        """Grade one student; whatever goes wrong, the class goes on and this student gets a
+        row of zeros that names the failure."""
         started = time.perf_counter()
+        try:
+            return self._grade(submission, started)
+        except Exception as error:  # noqa: BLE001 - a bug of the grader must not stop the class
+            problem = f"the grader failed on this submission and gave it 0; regrade it: {error!r}"
+            results = self._results(submission, Staged(), None, "", problem, started)
+            return Graded(results, "grader failure")
+
+    def _grade(self, submission: Submission, started: float) -> Graded:
         folder = self.out / submission.student
         try:
             staged = collect(submission, self.exercises)
@@ -77,9 +87,16 @@ class ClassGrading:
         if not self.force and earlier is not None and earlier.get("fingerprint") == fingerprint:
             return Graded(earlier, "unchanged")
         actual, problem = self._run(staged, submission)
-        report = complete_report(self.expected, actual, staged.problems)
+        results = self._results(submission, staged, actual, fingerprint,
+                                problem or _no_files_problem(staged, self.exercises), started)
+        return Graded(results, "grader failure" if problem else "graded")
+
+    def _results(self, submission: Submission, staged: Staged, actual: dict[str, Any] | None,
+                 fingerprint: str, problem: str, started: float) -> dict[str, Any]:
+        """The student's results document, written to OUT/<student>/."""
+        not_graded = staged.problems or {e.id: problem for e in self.exercises if e.id not in staged.files}
         results = results_document(
-            report,
+            complete_report(self.expected, actual, not_graded),
             student=submission.student,
             submission=str(submission.path.resolve()),
             commit=staged.commit,
@@ -88,10 +105,10 @@ class ClassGrading:
             python=platform.python_version(),
             fingerprint=fingerprint,
             duration=round(time.perf_counter() - started, 1),
-            problem=problem or _no_files_problem(staged, self.exercises),
+            problem=problem,
         )
-        self._write(folder, results)
-        return Graded(results, "grader failure" if problem else "graded")
+        self._write(self.out / submission.student, results)
+        return results
 
     def _run(self, staged: Staged, submission: Submission) -> tuple[dict[str, Any] | None, str]:
         present = [exercise for exercise in self.exercises if exercise.id in staged.files]
