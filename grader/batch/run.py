@@ -31,7 +31,9 @@ RESULTS_FILE, FEEDBACK_FILE, GRADESCOPE_FILE = "results.json", "feedback.md", "g
 GRADES_FILE = "grades.csv"
 # Machine-wide, so that two graders started on one machine keep each other's timing checks quiet.
 TIMING_LOCK = Path(tempfile.gettempdir()) / "concurrency-kit-timing.lock"
-RUN_TIMEOUT_PER_EXERCISE = 600  # seconds; far above any suite (the slowest takes about 10 s)
+# A run longer than this is the grader's failure: every test waiting out its whole deadline
+# (twice the manifest's time limit, pytest-timeout's backstop) plus a sandbox start and stop.
+RUN_SECONDS_PER_TEST_BEYOND_ITS_DEADLINE = 45
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,17 @@ class ClassGrading:
         self.kit = kit_fingerprint(self.exercises) + ":" + ",".join(e.id for e in self.exercises)
 
     def grade(self, submission: Submission) -> Graded:
+        """Grade one student; whatever goes wrong, the class goes on and this student gets a
+        row of zeros that names the failure."""
         started = time.perf_counter()
+        try:
+            return self._grade(submission, started)
+        except Exception as error:  # noqa: BLE001 - a bug of the grader must not stop the class
+            problem = f"the grader failed on this submission and gave it 0; regrade it: {error!r}"
+            results = self._results(submission, Staged(), None, "", problem, started)
+            return Graded(results, "grader failure")
+
+    def _grade(self, submission: Submission, started: float) -> Graded:
         folder = self.out / submission.student
         try:
             staged = collect(submission, self.exercises)
@@ -76,9 +88,18 @@ class ClassGrading:
         if not self.force and earlier is not None and earlier.get("fingerprint") == fingerprint:
             return Graded(earlier, "unchanged")
         actual, problem = self._run(staged, submission)
-        report = complete_report(self.expected, actual, staged.problems)
+        if problem:  # a failure of the grader is never kept as the grade of these files
+            fingerprint = ""
+        results = self._results(submission, staged, actual, fingerprint,
+                                problem or _no_files_problem(staged, self.exercises), started)
+        return Graded(results, "grader failure" if problem else "graded")
+
+    def _results(self, submission: Submission, staged: Staged, actual: dict[str, Any] | None,
+                 fingerprint: str, problem: str, started: float) -> dict[str, Any]:
+        """The student's results document, written to OUT/<student>/."""
+        not_graded = staged.problems or {e.id: problem for e in self.exercises if e.id not in staged.files}
         results = results_document(
-            report,
+            complete_report(self.expected, actual, not_graded),
             student=submission.student,
             submission=str(submission.path.resolve()),
             commit=staged.commit,
@@ -87,10 +108,10 @@ class ClassGrading:
             python=platform.python_version(),
             fingerprint=fingerprint,
             duration=round(time.perf_counter() - started, 1),
-            problem=problem or _no_files_problem(staged, self.exercises),
+            problem=problem,
         )
-        self._write(folder, results)
-        return Graded(results, "grader failure" if problem else "graded")
+        self._write(self.out / submission.student, results)
+        return results
 
     def _run(self, staged: Staged, submission: Submission) -> tuple[dict[str, Any] | None, str]:
         present = [exercise for exercise in self.exercises if exercise.id in staged.files]
@@ -100,8 +121,7 @@ class ClassGrading:
             stage = staged.write(present, Path(scratch) / "submission")
             lock = ["--timing-lock", str(self.timing_lock)] if self.timing_lock else []
             try:
-                run = run_hidden_suites(present, stage, extra_args=lock,
-                                        timeout=RUN_TIMEOUT_PER_EXERCISE * len(present))
+                run = run_hidden_suites(present, stage, extra_args=lock, timeout=self._longest_run(present))
             except RuntimeError as error:
                 return None, f"the grader failed on this submission and gave it 0; regrade it: {error}"
             # Replay commands name the private copy; the student knows their own repository.
@@ -109,6 +129,11 @@ class ClassGrading:
             for staged_path in (os.path.relpath(stage, KIT_ROOT), str(stage)):
                 text = text.replace(json.dumps(staged_path)[1:-1], json.dumps(str(submission.path))[1:-1])
             return json.loads(text), ""
+
+    def _longest_run(self, exercises: Sequence[Exercise]) -> float:
+        tests = {exercise["id"]: sum(len(group["tests"]) for group in exercise["groups"])
+                 for exercise in self.expected["exercises"]}
+        return sum(tests[e.id] * (2 * e.time_limit + RUN_SECONDS_PER_TEST_BEYOND_ITS_DEADLINE) for e in exercises)
 
     def _write(self, folder: Path, results: dict[str, Any]) -> None:
         folder.mkdir(parents=True, exist_ok=True)

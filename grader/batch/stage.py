@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 import stat
 import zipfile
 from collections.abc import Sequence
@@ -78,6 +79,8 @@ def collect(submission: Submission, exercises: Sequence[Exercise]) -> Staged:
 def read_inside(root: Path, parts: Sequence[str]) -> bytes:
     """The bytes of root/parts..., following no symbolic link on the way. FileNotFoundError
     when it is absent; ValueError when it is not a regular file or is too large."""
+    if any(part in ("", ".", "..") or "/" in part or os.sep in part for part in parts):
+        raise ValueError("a path that leads outside the submission")
     if os.open not in os.supports_dir_fd or not hasattr(os, "O_NOFOLLOW"):
         path = Path(root, *parts)  # Windows: no dir_fd, so resolve and check the result instead
         if path.is_symlink() or Path(root).resolve() not in path.resolve().parents:
@@ -153,17 +156,21 @@ def git_commit(repository: Path) -> str | None:
     try:
         head = text("HEAD")
         if not head.startswith("ref: "):
-            return head if len(head) == 40 else None
+            return _commit_id(head)
         ref = head[5:]
         try:
-            return text(*ref.split("/"))
+            return _commit_id(text(*ref.split("/")))
         except FileNotFoundError:
             for line in text("packed-refs").splitlines():
                 if line.endswith(f" {ref}"):
-                    return line.split()[0]
+                    return _commit_id(line.split()[0])
     except (OSError, ValueError, UnicodeDecodeError):
         return None
     return None
+
+
+def _commit_id(text: str) -> str | None:
+    return text if re.fullmatch(r"[0-9a-f]{40}", text) else None
 
 
 def kit_fingerprint(exercises: Sequence[Exercise]) -> str:

@@ -33,7 +33,7 @@ import pytest
 
 from grader.harness.confine import protections_in_force
 from grader.harness.integrity import CLEAN, Finding, scan_source
-from grader.harness.sandbox import Sandbox, SubmissionFailure
+from grader.harness.sandbox import Sandbox, StudentCodeHung, SubmissionFailure
 from grader.harness.timing import usable_cores as _usable_cores
 from grader.manifest import Exercise, exercise_for_path, load_exercises
 from grader.scoring import TestOutcome, build_report
@@ -98,6 +98,7 @@ class KitPlugin(RuntimePlugin):
         self.outcomes: dict[str, TestOutcome] = {}  # by node id
         self.expected: dict[str, TestOutcome] = {}  # by node id: what a hidden test that never reports gets
         self.sandbox_findings: dict[str, list[Finding]] = {}  # by exercise id
+        self.hung_at_import: dict[str, StudentCodeHung] = {}  # by exercise id: the first such hang
         self._protections: dict[str, str] | None = None
 
     @property
@@ -183,11 +184,19 @@ class KitPlugin(RuntimePlugin):
         opened: list[tuple[str, Sandbox]] = []
 
         def open_sandbox(of: str = "student", start_method: str | None = None) -> Sandbox:
+            hung = self.hung_at_import.get(exercise.id)
+            if of == "student" and hung is not None:  # it would only hang again, for the whole deadline
+                raise StudentCodeHung(f"{hung} (in an earlier test: not waited for again)")
             module_file = exercise.module_file(self.submission if of == "student" else None)
             box = Sandbox(module_file, probes_file, start_method=start_method, timeout=exercise.time_limit,
                           allowed_ports=ports)
             opened.append((of, box))
-            box.start()
+            try:
+                box.start()
+            except StudentCodeHung as error:  # start() waits only for the import
+                if of == "student":
+                    self.hung_at_import[exercise.id] = error
+                raise
             return box
 
         yield open_sandbox

@@ -141,3 +141,22 @@ def test_a_wrong_shard_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--shard", "3/2"])
     assert "K must be between 1 and N" in capsys.readouterr().err
+
+
+def test_a_failure_of_the_grader_costs_one_row_not_the_class(classroom, tmp_path, monkeypatch, capsys):
+    from grader.batch import run
+
+    real = run.run_hidden_suites
+
+    def failing_for_bob(exercises, submission=None, **kwargs):
+        if submission is not None and RACE.module_file(submission).read_bytes() == STUB.read_bytes():
+            raise KeyError("a bug of the grader")
+        return real(exercises, submission, **kwargs)
+
+    monkeypatch.setattr(run, "run_hidden_suites", failing_for_bob)
+    assert grade(classroom, "--out", tmp_path / "out") == 1  # the instructor must regrade bob
+    assert {name: row["total"] for name, row in grades(tmp_path / "out").items()} == {
+        "alice": "10", "bob": "0", "carol": "0", "dave": "10"}
+    assert "failures of the grader itself: 1 (bob: regrade them)" in capsys.readouterr().out
+    results = json.loads((tmp_path / "out" / "bob" / "results.json").read_text())
+    assert "a bug of the grader" in results["problem"] and results["fingerprint"] == ""
