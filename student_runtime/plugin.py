@@ -36,7 +36,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if any("exercises" in (config.invocation_params.dir / argument.split("::")[0]).resolve().parts
            for argument in config.args):
-        config.pluginmanager.register(RuntimePlugin(config), "concurrency_kit_runtime")
+        config.pluginmanager.register(RuntimePlugin(config), "concurrency_kit_runtime_fixtures")
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ DRIVER_TIMEOUT = 400  # seconds; the slowest attack (06's speedup group) needs a
 # The attack families of issue 7, as the file names begin.
 FAMILIES = ("switch", "probes", "copy", "escape", "timing")
 # What the kit copy holds besides the hidden suite of the attacked exercise.
-KIT_PARTS = ("grader", "solutions", "exercises", "exercises.toml", "pyproject.toml", "README.md")
+KIT_PARTS = ("grader", "student_runtime", "solutions", "exercises", "exercises.toml", "pyproject.toml", "README.md")
 CHECKS = frozenset({"after-exit", "stub-after"})
 LISTENER_PORT_LINE = "LISTENER_PORT = 0"
 KIT_COPY_MARKER = ".red-team-kit-copy"
