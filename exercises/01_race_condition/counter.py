@@ -1,7 +1,7 @@
 """A counter that many threads increment at once.
 
-This is the racy counter from the lecture: `self._value += amount` reads the value, adds to
-it and writes it back, and another thread can run in between, so increments get lost.
+The lecture's racy counter did `self._value += amount`: it reads the value, adds to it and
+writes it back, and another thread can run in between, so increments get lost.
 """
 
 import threading  # noqa: F401 - you will need it
@@ -13,8 +13,8 @@ class Counter:
         # TODO: create what makes increment() safe to call from many threads at once.
 
     def increment(self, amount: int = 1) -> None:
-        # TODO: no increment may ever be lost, however the threads interleave.
-        self._value += amount
+        # TODO: add amount; no increment may ever be lost, however the threads interleave.
+        raise NotImplementedError("Counter.increment() is not written yet")
 
     @property
     def value(self) -> int:

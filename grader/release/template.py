@@ -2,17 +2,24 @@
 
 It holds what a student needs and nothing of the grading: each exercise's stub, README and
 visible tests, the student runtime (student_runtime/), a pyproject.toml that installs the
-runtime with pytest, pytest-timeout and httpx only, a README and a .gitignore. Solutions,
-hidden suites, mutants, the grader and the benchmark stay in the kit.
+runtime with pytest, pytest-timeout and httpx only, a README, a .gitignore, the autograding
+workflow (workflow.py) and exercises.json, which lists the exercises, their visible tests and
+the SHA-256 of every file the autograder relies on. Solutions, hidden suites, mutants, the
+grader and the benchmark stay in the kit.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from grader.manifest import KIT_ROOT, Exercise, kit_version
+from grader.release.workflow import WORKFLOW_PATH, autograde_workflow
+from student_runtime.exercises import LISTING, ExerciseInfo, Listing, sha256_of
 
 RUNTIME = KIT_ROOT / "student_runtime"
 # Seconds one visible test may take before pytest-timeout calls it hung (a deadlock, usually).
@@ -28,7 +35,7 @@ name = "concurrency-exercises"
 version = "{version}"
 description = "Exercises on Python concurrency: threads, locks, semaphores, events, queues, processes and futures."
 requires-python = ">=3.10"
-dependencies = ["pytest>=7.4", "pytest-timeout>=2.2", "httpx>=0.25"]
+dependencies = ["pytest>=7.4", "pytest-timeout>=2.2", "httpx>=0.25", "watchfiles>=0.21"]
 
 [project.entry-points.pytest11]
 concurrency_kit_runtime = "student_runtime.plugin"
@@ -48,6 +55,9 @@ __pycache__/
 *.egg-info/
 .venv/
 build/
+autograde-results/
+autograde-results.json
+.hints-seen.json
 """
 
 README = """\
@@ -83,9 +93,10 @@ run on those files.
 """
 
 
-def release(out: Path, exercises: Sequence[Exercise]) -> list[Path]:
+def release(out: Path, exercises: Sequence[Exercise], *, classroom_reporter: bool = False) -> list[Path]:
     """Write the template repository into `out` (which must not exist, or be empty) and
-    return the files written, relative to it."""
+    return the files written, relative to it. `classroom_reporter` adds GitHub Classroom's
+    reporter as the workflow's last step."""
     out.mkdir(parents=True, exist_ok=True)
     if any(out.iterdir()):
         raise FileExistsError(f"{out} is not empty; give a new folder for the release")
@@ -93,15 +104,46 @@ def release(out: Path, exercises: Sequence[Exercise]) -> list[Path]:
         for source in sorted(exercise.stub_dir.iterdir()):
             if source.is_file() and not source.name.endswith(".pyc"):
                 _copy(source, out / "exercises" / exercise.id / source.name)
-    for source in sorted(RUNTIME.glob("*.py")):
-        _copy(source, out / "student_runtime" / source.name)
+    for source in sorted(RUNTIME.rglob("*.py")):
+        _copy(source, out / "student_runtime" / source.relative_to(RUNTIME))
     (out / "pyproject.toml").write_text(
         PYPROJECT.format(version=kit_version(), timeout=VISIBLE_TEST_TIMEOUT), encoding="utf-8")
     (out / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
     table = "\n".join(f"| `{e.id}` | {e.title} |" for e in exercises)
     (out / "README.md").write_text(README.format(count=len(exercises), first=exercises[0].id, table=table),
                                    encoding="utf-8")
+    infos = student_infos(out, exercises)
+    workflow = out / WORKFLOW_PATH
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(autograde_workflow(infos, classroom_reporter=classroom_reporter), encoding="utf-8")
+    listing = Listing(tuple(infos), {WORKFLOW_PATH: sha256_of(workflow)}, kit_version())
+    (out / LISTING).write_text(json.dumps(listing.as_json(), indent=2) + "\n", encoding="utf-8")
     return sorted(path.relative_to(out) for path in out.rglob("*") if path.is_file())
+
+
+def student_infos(out: Path, exercises: Sequence[Exercise]) -> list[ExerciseInfo]:
+    """What exercises.json says of each exercise: the manifest's id, module, title and hints,
+    the visible tests as the kit collects them, and the SHA-256 of each released test file."""
+    tests = visible_test_ids(exercises)
+    infos = []
+    for exercise in exercises:
+        folder = out / "exercises" / exercise.id
+        test_files = {path.relative_to(out).as_posix(): sha256_of(path) for path in sorted(folder.glob("test_*.py"))}
+        infos.append(ExerciseInfo(exercise.id, exercise.module, exercise.title, exercise.hints,
+                                  tuple(t for t in tests if t.startswith(f"exercises/{exercise.id}/")), test_files))
+    return infos
+
+
+def visible_test_ids(exercises: Sequence[Exercise]) -> list[str]:
+    """The ids of the visible tests, collected in the kit (against the reference)."""
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+         *(f"exercises/{exercise.id}" for exercise in exercises)],
+        cwd=KIT_ROOT, capture_output=True, text=True, timeout=300)
+    ids = [line.strip() for line in run.stdout.splitlines() if line.startswith("exercises/") and "::" in line]
+    if run.returncode != 0 or not ids:
+        raise RuntimeError(f"collecting the visible tests failed:\n{run.stdout[-3000:]}{run.stderr[-3000:]}")
+    return ids
 
 
 def _copy(source: Path, target: Path) -> None:

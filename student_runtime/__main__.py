@@ -1,0 +1,3 @@
+from student_runtime.cli import main
+
+raise SystemExit(main())
