@@ -70,6 +70,7 @@ within seconds whether it works, races included.
 ## Set up
 
 ```bash
+git clone <your repository's URL> && cd <its folder>
 python -m venv .venv && source .venv/bin/activate    # Windows: .venv\\Scripts\\activate
 python -m pip install -e .
 ```
@@ -81,15 +82,36 @@ python -m pytest exercises/{first}    # one exercise
 python -m pytest                      # every exercise
 ```
 
-A failed race check prints a seed and the command that replays the same interleavings:
-`python -m pytest <test> --seed N`.
-
 | exercise | topic |
 | --- | --- |
 {table}
 
-Change only the module each README names: your grade comes from the instructor's own tests,
+The same, with help along the way (NN is the exercise's number, such as `01`):
+
+```bash
+python -m student_runtime status      # every exercise: not started, failing or passing, and the next one
+python -m student_runtime hint NN     # the next hint for exercise NN, one at a time
+python -m student_runtime check NN    # its tests, then what failed and why in a few lines
+python -m student_runtime watch NN    # rerun its tests each time you save its file (Ctrl-C stops)
+```
+
+A failed race check prints a seed and the command that replays the same interleavings:
+`python -m pytest <test> --seed N`.
+
+Change only the module each README names: your grade comes from your instructor's own tests,
 run on those files.
+
+## What the autograder shows on each push
+
+Every push runs the visible tests of each exercise on GitHub Actions (the Actions tab of your
+repository). The run's summary has a table: each exercise, its points (one per visible test)
+and what failed, in the tests' own words; the last line is your total. Each failure is also
+marked on your file, at the line where it happened when that is known. A run stays red until
+every visible test passes.
+
+If you edit a test file or `.github/workflows/autograde.yml`, the summary says so and that
+exercise scores 0 there: restore the file with git. The autograder shows your progress; your
+grade comes from your instructor's tests.
 """
 
 
