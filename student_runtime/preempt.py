@@ -16,6 +16,9 @@ Interface
   targets, a helper module, `exec`'d code. It applies to the calling thread and to every thread
   started inside the block; each thread draws its coin from its own generator, seeded from
   `seed` and the thread's order of start, so `--seed N` replays the same coins.
+  `with forced_interleavings(...) as block:` gives the block; after it, `block.story()` tells
+  how the interleaving lost an update in the targets' files (see race_story.py), and
+  `block.telling_pause()` gives the same as plain data, for a process that did not run the code.
 - `drain_blocks() -> list[dict]` (the sandbox's child binds it before the student's import):
   plain-data stats of every block since the last drain.
 - `expected_blocks(kwargs, value) -> int` and `instrumentation_problems(blocks, *, expected_blocks,
@@ -31,6 +34,14 @@ whose reading is audited too (see audit.py). Thread starts go through a private 
 `_thread`'s start function, which installs the tracer in the new thread before any of its code
 runs; on 3.12+ the `_thread.start_*` audit events also witness starts that bypass it.
 `sys.gettrace()` does not reveal the tracer.
+
+The race story's record. Each block keeps two rings its tracers share: every line its threads
+run and every call they make, as (thread, code, line) with line 0 for a call, numbered by a line
+clock; and every forced switch, as (thread, code, line, offset, and the line clock before and
+after the pause). The lines other threads ran while one was paused are the clock's span of the
+pause. Recording costs a few list stores per line, call and switch, nothing per opcode; only the
+rings of the last few blocks are kept, so memory stays bounded. Only the tracer writes them, and
+threads are named by their order of start in the block, never by a name the student's code sets.
 """
 
 from __future__ import annotations
@@ -48,6 +59,8 @@ from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any
 
+from student_runtime.race_story import tell, telling_pause
+
 # Probability of giving up the GIL before an opcode of the traced code. High enough that every
 # read-modify-write of a few opcodes is interrupted many times per run, low enough that a
 # correct solution still finishes in well under a second. The tracer keeps its own copy.
@@ -59,6 +72,13 @@ MINIMUM_PREEMPTION_RATE = 0.1
 # microsecond does on every supported version (measured: an unlocked counter failed 50 of 50
 # schedules with it, 9 of 50 with sleep(0), on 3.10).
 _YIELD_SECONDS = 1e-6
+
+# Sizes of a block's rings (powers of two): lines run, and forced switches. A visible race
+# check runs about 3,000 lines per schedule; the story needs the lines around one late pause.
+_LINE_RING = 1 << 13
+_PAUSE_RING = 1 << 12
+# Blocks whose rings are kept for a story after they close.
+_KEPT_TAPES = 4
 
 # Standard deviations below the expected number of forced switches at which a block's count is
 # no longer chance (a binomial count falls that low about once in a billion blocks).
@@ -151,11 +171,14 @@ class _Block:
             "nested_entries": [], "exit_problems": [],
         }
         self.drained = False
+        # the race story's record, shared by the block's tracers: line clock, lines, pause count, pauses
+        self.tape = ([0], [None] * _LINE_RING, [0], [None] * _PAUSE_RING)
 
 
 def _engine(
     default_rate: float,
     yield_seconds: float,
+    kept_tapes: int,
     this_file: str,
     trusted_folders: tuple[str, ...],
     trusted_file_test: Callable[..., Callable[[str], bool]],
@@ -179,6 +202,7 @@ def _engine(
     active: Any = None
     installed: dict[int, tuple[Any, Any, list[int], int]] = {}  # thread -> (tracer, previous, watch, block)
     interference: list[str] = []
+    tapes: dict[int, tuple] = {}  # the rings of the last blocks, for their stories
     number = 0
     reply: Any = None
 
@@ -195,13 +219,23 @@ def _engine(
         watch = [0, 0, 0, 0]  # student calls, opcodes, switches, detached by itself
         block.watches.append(watch)
         rate, decisions, still_open, is_trusted = block.rate, block.decisions, block.open, block.is_trusted
+        clock, lines, paused, pauses = block.tape
+        line_mask, pause_mask = len(lines) - 1, len(pauses) - 1
 
         def trace_opcodes(frame: FrameType, event: str, arg: object) -> Any:
             if event == "opcode":
                 watch[1] += 1
                 if coin() < rate:
                     watch[2] += 1
+                    began = clock[0]
                     sleep(yield_seconds)
+                    at = paused[0]
+                    paused[0] = at + 1
+                    pauses[at & pause_mask] = (index, frame.f_code, frame.f_lineno, frame.f_lasti, began, clock[0])
+            elif event == "line":
+                at = clock[0]
+                clock[0] = at + 1
+                lines[at & line_mask] = (index, frame.f_code, frame.f_lineno)
             return trace_opcodes
 
         def trace_calls(frame: FrameType, event: str, arg: object) -> Any:
@@ -216,6 +250,9 @@ def _engine(
             if not decision[1]:
                 return None
             watch[0] += 1
+            at = clock[0]
+            clock[0] = at + 1
+            lines[at & line_mask] = (index, code, 0)  # a call starts: the story's lines of one call
             frame.f_trace_opcodes = True
             frame.f_trace = trace_opcodes  # 3.13 sends opcode events only to a frame whose f_trace is set
             return trace_opcodes
@@ -298,6 +335,8 @@ def _engine(
                     active = block_type(number, seed, default_rate if rate is None else rate, caller, get_ident())
                     active.is_trusted = trusted_file_test(trusted_folders, frozenset({caller[0]}))
                     blocks[number] = active
+                    tapes[number] = (active.open, active.tape)
+                    tapes.pop(number - kept_tapes, None)
                     pending.append(active.stats)
                     install(active, 0)
                     reply = number
@@ -323,6 +362,11 @@ def _engine(
                         active.stats["exit_problems"].append(f"ended at {caller[0]}:{caller[1]}")
                     close(active)
                     active = None
+            elif kind == "tape":
+                kept = tapes.get(request[1])
+                if kept is not None and not kept[0][0]:  # a block's story is told once it has closed
+                    clock, lines, paused, pauses = kept[1]
+                    reply = (clock[0], list(lines), paused[0], list(pauses))
             elif kind == "drain":
                 reply = [dict(stats, nested_entries=list(stats["nested_entries"]),
                               exit_problems=list(stats["exit_problems"])) for stats in pending]
@@ -415,7 +459,8 @@ if sys.version_info[:2] == (3, 12):
     _switch_opcode_events_on_for_good()
 
 _send = _sender(_engine(
-    DEFAULT_PREEMPTION_RATE, _YIELD_SECONDS, _THIS_FILE, library_locations() + as_prefixes(HARNESS_FOLDERS),
+    DEFAULT_PREEMPTION_RATE, _YIELD_SECONDS, _KEPT_TAPES, _THIS_FILE,
+    library_locations() + as_prefixes(HARNESS_FOLDERS),
     trusted_file_test, _Block, sys.settrace, sys.gettrace, time.sleep, random.Random, _thread.get_ident,
     sys._getframe, (id, sum, dict, list, frozenset, type),
 ))
@@ -429,23 +474,36 @@ class forced_interleavings:  # noqa: N801 - used like the function it replaced: 
     `targets` name the student's module(s); they are traced, and so is any other code that is not
     library or harness code. `rate` is the probability of a switch before each traced opcode
     (the kit's default when None). Applies to the calling thread and to every thread started
-    inside the block.
+    inside the block. `with ... as block:` gives the block, whose story can be asked once it ends.
     """
 
-    __slots__ = ("_seed", "_rate", "_ticket")
+    __slots__ = ("_files", "_seed", "_rate", "_ticket")
 
     def __init__(self, targets: Iterable[ModuleType | str | Path], seed: int, rate: float | None = None) -> None:
-        for target in targets:
-            _source_file(target)  # a module without a file cannot be what the block is about
+        # a module without a file cannot be what the block is about
+        self._files = tuple(_source_file(target) for target in targets)
         if rate is not None and not 0.0 <= rate <= 1.0:
             raise ValueError(f"rate is a probability between 0 and 1, not {rate!r}")
         self._seed, self._rate, self._ticket = seed, rate, None
 
-    def __enter__(self, _send: Callable[[tuple], Any] = _send) -> None:
+    def __enter__(self, _send: Callable[[tuple], Any] = _send) -> forced_interleavings:
         self._ticket = _send(("enter", self._seed, self._rate))
+        return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object, _send: Callable[[tuple], Any] = _send) -> None:
         _send(("exit", self._ticket))
+
+    def telling_pause(self, _send: Callable[[tuple], Any] = _send,
+                      _telling_pause: Callable[..., dict[str, Any] | None] = telling_pause) -> dict[str, Any] | None:
+        """After the block: the forced switch that best explains a lost update in the targets'
+        files, as plain data for `race_story.tell`; None if none does or the block is not the
+        last few."""
+        tape = _send(("tape", self._ticket)) if self._ticket is not None else None
+        return None if tape is None else _telling_pause(tape, self._files)
+
+    def story(self, _tell: Callable[[Any], str | None] = tell) -> str | None:
+        """After the block: how the interleaving lost an update, in the targets' source lines."""
+        return _tell(self.telling_pause())
 
 
 def drain_blocks(_send: Callable[[tuple], Any] = _send) -> list[dict[str, Any]]:

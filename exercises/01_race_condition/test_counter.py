@@ -31,12 +31,12 @@ def test_no_update_is_lost_under_forced_interleavings(schedules):
                 shared.increment()
 
         threads = [threading.Thread(target=work) for _ in range(4)]
-        with forced_interleavings([counter], seed):
+        with forced_interleavings([counter], seed) as block:
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join()
-        assert shared.value == 800, (
-            f"lost update: 4 threads x 200 increments gave {shared.value}, expected 800"
-            f" ({schedules.replay_hint()})"
-        )
+        total = shared.value
+        assert total == 800, " ".join(filter(None, [
+            f"lost update: 4 threads x 200 increments gave {total}, expected 800.", block.story(),
+            f"({schedules.replay_hint()})"]))

@@ -24,6 +24,7 @@ from typing import Any
 from grader.batch.discover import Submission
 from grader.batch.results import complete_report, feedback_markdown, grades_csv, results_document
 from grader.batch.stage import Staged, collect, kit_fingerprint
+from grader.batch.visible import VisibleTests
 from grader.manifest import KIT_ROOT, Exercise, kit_version
 from grader.runner import run_hidden_suites
 
@@ -58,13 +59,18 @@ class ClassGrading:
     force: bool = False
     gradescope: bool = False
     timing_lock: Path | None = TIMING_LOCK if os.name == "posix" else None
+    visible: VisibleTests | None = None  # grade on these visible tests instead of the hidden suites
     expected: dict[str, Any] = field(default_factory=dict)
     kit: str = ""
 
     def prepare(self) -> None:
         """Collect the instructor's suites once: the tests every student's run must report."""
-        self.expected = run_hidden_suites(self.exercises, extra_args=["--collect-only"]).report
-        self.kit = kit_fingerprint(self.exercises) + ":" + ",".join(e.id for e in self.exercises)
+        if self.visible is not None:
+            self.expected = self.visible.expected_report()
+        else:
+            self.expected = run_hidden_suites(self.exercises, extra_args=["--collect-only"]).report
+        self.kit = kit_fingerprint(self.exercises) + ":" + ",".join(e.id for e in self.exercises) + \
+            (":visible" if self.visible else "")
 
     def grade(self, submission: Submission) -> Graded:
         """Grade one student; whatever goes wrong, the class goes on and this student gets a
@@ -118,6 +124,11 @@ class ClassGrading:
         if not present:
             return None, ""
         with tempfile.TemporaryDirectory(prefix="kit-student-") as scratch:
+            if self.visible is not None:
+                try:
+                    return self.visible.grade(staged, present, Path(scratch)), ""
+                except (RuntimeError, OSError, ValueError) as error:
+                    return None, f"the grader failed on this submission and gave it 0; regrade it: {error}"
             stage = staged.write(present, Path(scratch) / "submission")
             lock = ["--timing-lock", str(self.timing_lock)] if self.timing_lock else []
             try:

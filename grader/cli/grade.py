@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 from grader.batch.discover import Submission, SubmissionsError, discover
 from grader.batch.run import ClassGrading, Graded, grade_class
+from grader.batch.visible import VisibleTests
 from grader.harness.timing import usable_cores
 from grader.manifest import Exercise, assignment_name, get_exercise, load_exercises
 
@@ -31,6 +33,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--shard", type=shard, default=(1, 1), metavar="K/N",
                         help="grade only the K-th of N equal parts of the class (for several machines)")
     parser.add_argument("--force", action="store_true", help="regrade students whose files have not changed")
+    parser.add_argument("--visible", action="store_true",
+                        help="grade on the visible tests, as the autograder on push does: what the students"
+                             " saw, not a grade (use its own --out)")
     parser.add_argument("--gradescope", action="store_true",
                         help="also write each student's Gradescope results (OUT/<student>/gradescope.json)")
     add_publish_options(parser)
@@ -85,7 +90,9 @@ def run(arguments: argparse.Namespace) -> int:
     jobs = arguments.jobs if os.name == "posix" else 1  # the timing lock needs POSIX file locks
     grading = ClassGrading(exercises, arguments.out, force=arguments.force, gradescope=arguments.gradescope)
     started = time.perf_counter()
-    with Progress(len(submissions)) as progress:
+    with tempfile.TemporaryDirectory(prefix="kit-release-") as release_folder, Progress(len(submissions)) as progress:
+        if arguments.visible:
+            grading.visible = VisibleTests.release_into(Path(release_folder) / "template", exercises)
         graded = grade_class(grading, submissions, jobs, progress.update)
     print_summary(graded, arguments.out, time.perf_counter() - started, jobs)
     publish(arguments, exercises, [g.results for g in graded])

@@ -89,11 +89,12 @@ def _lend_libc(landlockpy: Any) -> None:
 
 @dataclass(frozen=True)
 class Grants:
-    """What the confined child may reach: files and folders to read, folders to write in, ports."""
+    """What the confined child may reach: files and folders to read, folders to write in, and
+    the TCP ports it may connect to (None: TCP is not limited)."""
 
     read: tuple[str, ...]
     write: tuple[str, ...]
-    ports: tuple[int, ...]
+    ports: tuple[int, ...] | None
 
 
 def python_installation() -> list[str]:
@@ -135,14 +136,15 @@ def apply_landlock(grants: Grants) -> str:
     read = AccessFS.READ_FILE | AccessFS.READ_DIR | AccessFS.EXECUTE
     write = all_fs & ~AccessFS.EXECUTE
     file_rights = AccessFS.EXECUTE | AccessFS.WRITE_FILE | AccessFS.READ_FILE | AccessFS.TRUNCATE | AccessFS.IOCTL_DEV
-    handled_net = AccessNet.BIND_TCP | AccessNet.CONNECT_TCP if abi >= _NETWORK_ABI else AccessNet.NONE
+    limit_tcp = abi >= _NETWORK_ABI and grants.ports is not None
+    handled_net = AccessNet.BIND_TCP | AccessNet.CONNECT_TCP if limit_tcp else AccessNet.NONE
     scoped = Scope.SIGNAL | Scope.ABSTRACT_UNIX_SOCKET if abi >= _SCOPE_ABI else Scope.NONE
     with Ruleset(handled_fs=all_fs, handled_net=handled_net, scoped=scoped) as ruleset:
         for rights, paths in ((read, grants.read), (write, grants.write)):
             for path in paths:
                 # A rule on a file may only carry the rights that apply to files.
                 ruleset.allow_path(path, rights if os.path.isdir(path) else rights & file_rights)
-        for port in grants.ports:
+        for port in grants.ports or ():
             ruleset.allow_port(port, AccessNet.CONNECT_TCP)
         ruleset.restrict()
     return _landlock_status(abi)

@@ -4,6 +4,7 @@ Classroom's v1 result format, with a summary table and annotations, whatever the
 from __future__ import annotations
 
 import base64
+import csv
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from grader.cli import main
 from grader.manifest import load_exercises
 from student_runtime.autograde import (
     RunRecord,
@@ -246,3 +248,35 @@ def test_the_listing_names_every_visible_test(released, exercise):
     listing = {e["id"]: e for e in json.loads((released / "exercises.json").read_text())["exercises"]}
     tests = listing[exercise.id]["tests"]
     assert tests and all(t.startswith(f"exercises/{exercise.id}/test_") and "::test_" in t for t in tests)
+
+
+# -- the batch grader's view of the same files ------------------------------------------------
+
+# Wrong modules whose visible verdicts do not depend on a schedule, beside references and stubs.
+MIXED = {"01_race_condition": "ignores_amount", "02_lock": "missing_value_errors", "03_semaphore": "no_value_error",
+         "04_event": "reference", "05_queue": "reference", "06_primes": "below_two_counts_as_prime"}
+
+
+def test_the_batch_grader_on_the_visible_tests_gives_each_exercise_the_autograders_points(
+        released, installed, tmp_path):
+    mixed = copy_of(released, tmp_path / "mixed")
+    for exercise in EXERCISES:
+        source = MIXED.get(exercise.id)
+        if source:
+            module = exercise.module_file() if source == "reference" else exercise.mutants_dir / f"{source}.py"
+            shutil.copy(module, exercise.module_file(mixed))
+    stubs = copy_of(released, tmp_path / "stubs")
+    seen = {name: {exercise_id: result for exercise_id, result in grade_every_exercise(installed, root).items()}
+            for name, root in (("mixed", mixed), ("stubs", stubs))}
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    for name, root in (("mixed", mixed), ("stubs", stubs)):
+        shutil.copytree(root, submissions / name, ignore=shutil.ignore_patterns("autograde-results*"))
+    assert main(["grade", str(submissions), "--out", str(tmp_path / "out"), "--visible", "--jobs", "1"]) == 0
+    with open(tmp_path / "out" / "grades.csv", newline="") as file:
+        grades = {row["student"]: row for row in csv.DictReader(file)}
+    for name, results in seen.items():
+        assert {i: int(grades[name][i]) for i in results} == {i: reporter_total({i: r})[0] for i, r in results.items()}
+    assert 0 < int(grades["mixed"]["total"]) < sum(listed_tests(mixed).values())
+    document = json.loads((tmp_path / "out" / "mixed" / "results.json").read_text())
+    assert "not a grade" in document["protections"]["visible tests"]
