@@ -25,10 +25,14 @@ def test_no_update_is_lost_under_forced_interleavings(schedules):
     # Real schedulers rarely switch threads mid-increment; this test makes them switch often.
     for seed in schedules.seeds(3):
         shared = counter.Counter()
+        errors = []
 
         def work():
-            for _ in range(200):
-                shared.increment()
+            try:
+                for _ in range(200):
+                    shared.increment()
+            except Exception as error:  # raised below: an error in a thread is not a lost update
+                errors.append(error)
 
         threads = [threading.Thread(target=work) for _ in range(4)]
         with forced_interleavings([counter], seed) as block:
@@ -36,6 +40,8 @@ def test_no_update_is_lost_under_forced_interleavings(schedules):
                 thread.start()
             for thread in threads:
                 thread.join()
+        if errors:
+            raise errors[0]
         total = shared.value
         assert total == 800, " ".join(filter(None, [
             f"lost update: 4 threads x 200 increments gave {total}, expected 800.", block.story(),
