@@ -1,6 +1,6 @@
 """The invariants of the kit's tree, proved from its files alone, without running any suite.
 
-`python -m grader check` and the kit's self-check (tests/kit) call `check_kit`. Every check is
+`python -m grader dev-check` and the kit's self-check (tests/kit) call `check_kit`. Every check is
 a pure function of the files under a kit root and returns its problems, one line each, naming
 the file and what to do. Hidden tests are found by parsing their files with `ast`, never by
 importing them.

@@ -7,6 +7,7 @@ takes part in runs that collect from `exercises/`. In the kit the grader's plugi
 * the option `--seed N` (replay a failed test's inputs and schedules);
 * fixtures: `test_seed`, `rng`, `schedules`, `loopback`;
 * a short report for an exercise that is not written yet (the stub's NotImplementedError);
+* the marker `timing` of the visible tests that a busy machine can fail;
 * a header naming what the run tests.
 """
 
@@ -34,6 +35,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "timing: its verdict measures a speedup or how long a call takes,"
+                                       " which a busy machine can fail (`status` leaves it out)")
     if any("exercises" in (config.invocation_params.dir / argument.split("::")[0]).resolve().parts
            for argument in config.args):
         config.pluginmanager.register(RuntimePlugin(config), "concurrency_kit_runtime_fixtures")

@@ -28,15 +28,16 @@ def test_max_concurrent_requests_in_flight_and_never_more(loopback, schedules):
     # Forced thread switches at random points of your code, so that a limit that races shows.
     for seed in schedules.seeds(2):
         loopback.reset()
-        with forced_interleavings([downloader], seed):
+        with forced_interleavings([downloader], seed) as block:
             downloader.download_all(urls, 3)
         peak = loopback.peak_in_flight
-        assert peak <= 3, (
-            f"more than 3 requests in flight: the server saw {peak} at once ({schedules.replay_hint()})"
-        )
+        assert peak <= 3, " ".join(filter(None, [
+            f"more than 3 requests in flight: the server saw {peak} at once.", block.story(),
+            f"({schedules.replay_hint()})"]))
         assert peak == 3, f"not concurrent: at most {peak} request(s) were in flight at once, but 3 may be"
 
 
+@pytest.mark.timing
 def test_a_free_slot_goes_to_the_next_url_at_once(loopback):
     quick = [loopback.add(body="quick", delay=0.02) for _ in range(4)]
     slow = loopback.add(body="slow", delay=0.6)
@@ -59,6 +60,7 @@ def test_a_free_slot_goes_to_the_next_url_at_once(loopback):
     )
 
 
+@pytest.mark.timing
 def test_failed_urls_are_left_out(loopback):
     good = {loopback.add(body=f"page {number}"): f"page {number}".encode() for number in range(2)}
     failing = [

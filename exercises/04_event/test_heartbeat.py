@@ -9,6 +9,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
+
 import heartbeat
 from student_runtime.preempt import forced_interleavings
 
@@ -39,6 +41,7 @@ def running(beat: heartbeat.Heartbeat) -> Iterator[heartbeat.Heartbeat]:
         beat.stop()
 
 
+@pytest.mark.timing
 def test_first_beat_comes_one_interval_after_start():
     calls = Calls()
     beat = heartbeat.Heartbeat(0.3, calls)
@@ -49,6 +52,7 @@ def test_first_beat_comes_one_interval_after_start():
     assert waited >= 0.15, f"first beat at once: it came {waited:.2f} s after start(); the interval is 0.3 s"
 
 
+@pytest.mark.timing
 def test_beats_keep_pace_with_the_interval():
     calls = Calls()
     beat = heartbeat.Heartbeat(0.1, calls)
@@ -65,6 +69,7 @@ def test_beats_keep_pace_with_the_interval():
     )
 
 
+@pytest.mark.timing
 def test_stop_is_prompt_even_with_a_long_interval():
     with running(heartbeat.Heartbeat(10, Calls())) as beat:
         time.sleep(0.3)

@@ -71,6 +71,7 @@ def test_threads_keep_workers_requests_in_flight(loopback):
     )
 
 
+@pytest.mark.timing
 def test_threads_are_faster(loopback):
     timings = {}
     for function in FUNCTIONS:

@@ -98,6 +98,7 @@ def test_run_all_respects_max_workers():
     assert peak == 3, f"with max_workers=3, {peak} calls ran at the same time; expected 3"
 
 
+@pytest.mark.timing
 def test_first_success_does_not_wait_for_slow_calls(slow_call):
     calls = [slow_call("slow"), returns_after(0.1, "fast"), slow_call("slow too")]
     started = time.perf_counter()
@@ -111,6 +112,7 @@ def test_first_success_skips_failed_calls(slow_call):
     assert tasks.first_success(calls, timeout=10) == "ok"
 
 
+@pytest.mark.timing
 def test_first_success_raises_timeout_error(slow_call):
     calls = [slow_call("too late"), raises_after(0.0, ValueError("fails at once"))]
     started = time.perf_counter()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from grader.cli import bench, check, demo, docs, grade, gradescope_bundle, merge, release
+from grader.cli import (bench, check, demo, dev_check, docs, grade, gradescope_bundle, hint, merge, release, status,
+                        watch)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in (demo, grade, merge, gradescope_bundle, release, check, docs, bench):
+    for module in (demo, grade, merge, gradescope_bundle, release, dev_check, docs, bench, status, hint, check, watch):
         module.add_parser(commands)
     return parser
 

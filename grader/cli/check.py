@@ -1,21 +1,13 @@
-"""`python -m grader check`: prove the kit's invariants in seconds, without running a suite."""
+"""`python -m grader check`: the student's `check` (student_runtime/cli/check.py) on the kit's own
+exercises/ folder."""
 
 from __future__ import annotations
 
 import argparse
 
-from grader.check import check_kit
-from grader.manifest import KIT_ROOT
+from grader.cli.status import kit_workspace
+from student_runtime.cli import check
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("check", help="check the manifest, the exercise folders, groups and mutants")
-    parser.set_defaults(run=run)
-
-
-def run(arguments: argparse.Namespace) -> int:
-    problems = check_kit(KIT_ROOT)
-    for problem in problems:
-        print(problem)
-    print(f"{len(problems)} problem(s) found" if problems else "ok: every invariant of the kit holds")
-    return 1 if problems else 0
+    check.add_parser(commands, kit_workspace)

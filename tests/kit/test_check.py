@@ -1,4 +1,4 @@
-"""`python -m grader check` holds on the kit and names each way a copy of it can be broken.
+"""`python -m grader dev-check` holds on the kit and names each way a copy of it can be broken.
 
 Each test copies the tree into a temporary folder, breaks it in one way, and asserts the exact
 one-line problem that `check_kit` reports for it (and nothing else).
@@ -49,7 +49,7 @@ def test_the_kit_has_no_problem():
 
 
 def test_the_command_passes_on_the_kit():
-    completed = subprocess.run([sys.executable, "-m", "grader", "check"], capture_output=True, text=True, cwd=KIT_ROOT)
+    completed = subprocess.run([sys.executable, "-m", "grader", "dev-check"], capture_output=True, text=True, cwd=KIT_ROOT)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert completed.stdout == "ok: every invariant of the kit holds\n"
 

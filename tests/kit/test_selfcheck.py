@@ -41,7 +41,7 @@ def test_untouched_stub_scores_zero(exercise: Exercise, tmp_path: Path):
 @pytest.mark.parametrize(("exercise", "mutant"), MUTANTS, ids=[f"{e.id}/{m.name}" for e, m in MUTANTS])
 def test_mutant_fails_the_test_it_names(exercise: Exercise, mutant: Mutant, tmp_path: Path):
     catchers = [test for test in hidden_tests(exercise) if test.name == mutant.caught_by]
-    assert len(catchers) == 1, f"{mutant.path.name} names no hidden test; `python -m grader check` says more"
+    assert len(catchers) == 1, f"{mutant.path.name} names no hidden test; `python -m grader dev-check` says more"
     [catcher] = catchers
     run = run_hidden_suites([exercise], submission_with(exercise, mutant.path, tmp_path),
                             node_ids=[catcher.node_id(KIT_ROOT)])
