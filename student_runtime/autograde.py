@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any
 import pytest
 
 from student_runtime.exercises import ExerciseInfo, sha256_of
-from student_runtime.plugin import not_written_yet
+from student_runtime.plugin import failure_message
 
 RESULT_VERSION = 1
 POINTS_PER_TEST = 1
@@ -96,21 +95,6 @@ class OutcomeRecorder:
 
     def pytest_unconfigure(self) -> None:
         self.file.close()
-
-
-def failure_message(error: BaseException) -> str:
-    """What a failure says in a student's words: the test's own message without pytest's
-    `assert ...` and `+ where ... object at 0x...` explanation."""
-    short = not_written_yet(error)
-    if short:
-        return short
-    text = str(error)
-    if isinstance(error, AssertionError):
-        text = re.split(r"\n(?:assert |\s*\+ |\s*where )", text, maxsplit=1)[0].strip() or "a check failed"
-        return text
-    if type(error).__name__ == "Failed" and text.startswith("Timeout"):
-        return f"did not finish in time ({text}): a deadlock, or a thread that never ends?"
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _deepest_line(excinfo: pytest.ExceptionInfo[BaseException], test_folder: Path) -> list[Any] | None:

@@ -6,7 +6,8 @@ takes part in runs that collect from `exercises/`. In the kit the grader's plugi
 
 * the option `--seed N` (replay a failed test's inputs and schedules);
 * fixtures: `test_seed`, `rng`, `schedules`, `loopback`;
-* a short report for an exercise that is not written yet (the stub's NotImplementedError);
+* short failure reports: a stub's NotImplementedError, and a test's own message with its line
+  (without pytest's source excerpt and `+ where ... at 0x...` explanation);
 * the marker `timing` of the visible tests that a busy machine can fail;
 * a header naming what the run tests.
 """
@@ -84,6 +85,41 @@ def not_written_yet(error: BaseException) -> str | None:
     return None
 
 
+def failure_message(error: BaseException) -> str:
+    """What a failure says in a student's words: the test's own message, without pytest's
+    `assert ...` and `+ where ... object at 0x...` explanation."""
+    short = not_written_yet(error)
+    if short:
+        return short
+    text = str(error)
+    if isinstance(error, AssertionError):
+        return re.split(r"\n(?:assert |\s*\+ |\s*where )", text, maxsplit=1)[0].strip() or "a check failed"
+    if type(error).__name__ == "Failed" and text.startswith("Timeout"):
+        return f"did not finish in time ({text}): a deadlock, or a thread that never ends?"
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+# pytest's explanation of where a value came from when it names an object by its address, and
+# its advice on verbosity options.
+_NOISE = re.compile(r"^\s*\+\s+(where|and)\b.*\bat 0x[0-9a-fA-F]+"
+                    r"|^\s*(Omitting \d+ identical items, use -vv to show|Use -v to get more diff)\s*$")
+
+
+def short_report(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> str | None:
+    """A failure as the student needs it: the test's line, its own message and pytest's
+    comparison, without the source excerpt and the `+ where ... at 0x...` lines. None for an
+    assertion without a message of its own, whose full report pytest gives best."""
+    error = excinfo.value
+    if not_written_yet(error):
+        return not_written_yet(error)
+    if not isinstance(error, AssertionError) or not error.args or not isinstance(error.args[0], str):
+        return None
+    lines = [entry.lineno + 1 for entry in excinfo.traceback if Path(str(entry.path)) == item.path]
+    where = f"{item.path.name}:{lines[-1]}: " if lines else ""
+    text = "\n".join(line for line in str(error).splitlines() if not _NOISE.match(line))
+    return where + text
+
+
 class RuntimePlugin:
     """Fixtures and reports of a run of exercise tests."""
 
@@ -127,7 +163,7 @@ class RuntimePlugin:
         outcome = yield
         report: pytest.TestReport = outcome.get_result()
         if call.excinfo is not None and report.failed:
-            report.longrepr = not_written_yet(call.excinfo.value) or report.longrepr
+            report.longrepr = short_report(item, call.excinfo) or report.longrepr
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         return ["concurrency kit: testing your files in exercises/"]

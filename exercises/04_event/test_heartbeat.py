@@ -71,12 +71,18 @@ def test_beats_keep_pace_with_the_interval():
 
 @pytest.mark.timing
 def test_stop_is_prompt_even_with_a_long_interval():
-    with running(heartbeat.Heartbeat(10, Calls())) as beat:
-        time.sleep(0.3)
-        stopping = time.monotonic()
-        beat.stop()
-        took = time.monotonic() - stopping
-    assert took < 1.0, f"stop() took {took:.1f} s with an interval of 10 s; it should return within 0.2 s"
+    beat = heartbeat.Heartbeat(3, Calls())
+    beat.start()
+    time.sleep(0.3)
+    # stop() runs on a thread of its own, so that a slow one fails this test at once instead of
+    # holding it up for the rest of the interval.
+    stopped = threading.Event()
+    threading.Thread(target=lambda: (beat.stop(), stopped.set()), daemon=True).start()
+    assert stopped.wait(1.0), (
+        "stop() had not returned 1 s after it was called, with an interval of 3 s: time.sleep()"
+        " cannot be cut short; wait with Event.wait(interval) instead, which returns as soon as"
+        " stop() sets the event"
+    )
 
 
 def test_no_callback_runs_after_stop_returns():
@@ -95,15 +101,24 @@ def test_no_callback_runs_after_stop_returns():
 
 
 def test_stop_never_adds_a_beat(schedules):
-    # Thread switches forced at random points inside heartbeat.py (at every other opcode), so
-    # that a stop() request slips in between the thread's steps wherever it can.
+    # First as the threads run by themselves: a heartbeat that beats on every stop() fails here.
+    calls = Calls()
+    with running(heartbeat.Heartbeat(0.3, calls)):
+        time.sleep(0.005)
+    assert not calls.started, (
+        "extra beat: stop(), called 5 ms after start() with an interval of 0.3 s, made the callback"
+        " run: after the wait, check whether stop() was called before calling the callback"
+    )
+    # Then with thread switches forced at random points inside heartbeat.py (at every other
+    # opcode), so that a stop() request slips in between the thread's steps wherever it can.
     for seed in schedules.seeds(10):
         calls = Calls()
-        with forced_interleavings([heartbeat], seed, rate=0.5), running(heartbeat.Heartbeat(0.5, calls)):
+        with forced_interleavings([heartbeat], seed, rate=0.5), running(heartbeat.Heartbeat(0.3, calls)):
             time.sleep(0.005)
         assert not calls.started, (
-            "extra beat: stop(), called 5 ms after start() with an interval of 0.5 s, made the"
-            f" callback run ({schedules.replay_hint()})"
+            "extra beat: stop(), called 5 ms after start() with an interval of 0.3 s, made the"
+            " callback run when the threads switched at an unlucky moment: the check that stop()"
+            f" was called and the callback must not be separated by a switch ({schedules.replay_hint()})"
         )
 
 

@@ -37,7 +37,7 @@ from grader.harness.sandbox import Sandbox, StudentCodeHung, SubmissionFailure
 from grader.harness.timing import usable_cores as _usable_cores
 from grader.manifest import Exercise, exercise_for_path, load_exercises
 from grader.scoring import TestOutcome, build_report
-from student_runtime.plugin import RuntimePlugin, add_options, not_written_yet
+from student_runtime.plugin import RuntimePlugin, add_options, short_report
 
 _KIT_OPTIONS = ("submission", "seed", "seed_sweep", "report_json", "repeat", "timing_lock")
 
@@ -233,8 +233,8 @@ class KitPlugin(RuntimePlugin):
                 # Hidden suites phrase every verdict for the student; pytest's source excerpt and
                 # assertion rewriting would only bury it.
                 report.longrepr = str(error.args[0]).split("\nassert ")[0]
-            elif not_written_yet(error):
-                report.longrepr = not_written_yet(error)
+            elif short_report(item, call.excinfo):
+                report.longrepr = short_report(item, call.excinfo)
         self._record_outcome(item, report)
 
     def _record_outcome(self, item: pytest.Item, report: pytest.TestReport) -> None:

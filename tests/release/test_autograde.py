@@ -20,11 +20,11 @@ from student_runtime.autograde import (
     RunRecord,
     annotations,
     classroom_result,
-    failure_message,
     summary_table,
     classroom_tests,
 )
 from student_runtime.exercises import ExerciseInfo, sha256_of
+from student_runtime.plugin import failure_message
 
 EXERCISES = load_exercises()
 TEST_KEYS = {"name", "status", "score", "message", "test_code", "filename", "line_no", "duration"}
