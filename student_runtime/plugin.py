@@ -58,7 +58,7 @@ class Schedules:
         command = f'python -m pytest "{self.nodeid}" --seed {self.base}'
         if self.submission is not None:
             command += f' --submission "{self.submission}"'
-        return f"schedule seed {self.base}; replay it with: {command}"
+        return f"to see these thread switches again, run: {command}"
 
 
 def replay_id(item: pytest.Item, invocation_dir: Path) -> str:

@@ -106,10 +106,10 @@ def test_the_replay_command_names_the_test_with_its_parameters_and_a_relative_su
     swept = run_pytest(str(suite), "--submission", "../student", "--seed-sweep", "2", "-q", cwd=here)
     expected = ('python -m pytest "../tests/01_race_condition/test_fake.py::test_race[a-b]" --seed 2'
                 ' --submission "../student"')
-    assert f"schedule seed 2; replay it with: {expected}" in swept.stdout
+    assert f"to see these thread switches again, run: {expected}" in swept.stdout
     replayed = run_pytest(*expected.split(" ", 3)[3].replace('"', "").split(), "-q", cwd=here)
     assert "1 failed" in replayed.stdout, replayed.stdout
-    assert f"replay it with: {expected}" in replayed.stdout
+    assert f"again, run: {expected}" in replayed.stdout
 
 
 def test_a_skipped_test_leaves_its_group_not_measured_and_unknown_groups_are_reported(tmp_path: Path):
