@@ -13,6 +13,8 @@ This module turns that record into one sentence a student can check against thei
   process that ran the student's code can hand it to one that did not.
 - `tell(facts) -> str | None`: the sentence. It checks the facts' shape and length and formats
   nothing else, so that facts from an untrusted process cannot make it read files or grow.
+- `first_story(module, pauses)`: what a hidden suite shows, from facts its sandbox's child
+  reported: the first story that quotes the student's file only.
 
 Which pause tells the story, best first: a thread paused before a write that will not read the
 value again (after reading it in the same line, or having computed it earlier), while other
@@ -124,6 +126,22 @@ def tell(facts: Any) -> str | None:
     else:
         ended = f"wrote a value worked out from what it had read before {updated}"
     return f"{began}; meanwhile {ran}; {thread} then resumed and {ended}."
+
+
+def first_story(module: str, pauses: Iterable[Any]) -> str | None:
+    """The story of the first of `pauses` (facts reported by the process that ran the student's
+    code) that quotes no file but `module`, the student's file name: what that process says is
+    shown as the student's own lines, never anything else, and decides nothing."""
+    for facts in pauses:
+        if not isinstance(facts, dict):
+            continue
+        quoted = [facts.get("line_run"), facts.get("read_in"), facts.get("acted_in")]
+        quoted += facts["updates"] if isinstance(facts.get("updates"), list) else [None]
+        if all(line is None or isinstance(line, dict) and line.get("file") == module for line in quoted):
+            story = tell(facts)
+            if story:
+                return story
+    return None
 
 
 class _FileTest:

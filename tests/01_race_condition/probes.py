@@ -127,13 +127,14 @@ def shared_counter_under_preemption(
     _increments: Callable[..., Callable[[], None]] = _increments, _plain: Callable[[Any], Any] = _plain,
 ) -> list[Any]:
     """Per forced schedule, one shared Counter's final value after one trusted thread per
-    [seed, count] of `plans` made the increments of plan(seed, count) on it."""
+    [seed, count] of `plans` made the increments of plan(seed, count) on it, and what the tracer
+    saw of the pause that lost an update (for the story; it decides nothing)."""
     finals = []
     for seed in seeds:
         shared = counter.Counter()
-        with _forced([counter], seed):
+        with _forced([counter], seed) as block:
             _run_together([_increments(shared, *thread_plan) for thread_plan in plans])
-        finals.append(_plain(shared.value))
+        finals.append({"value": _plain(shared.value), "pause": block.telling_pause()})
     return finals
 
 
@@ -167,7 +168,8 @@ def count_in_threads_under_preemption(
     It may know that it makes n_threads * increments calls; what they add up to it learns only by
     counting: each Counter.increment() call adds the next amount of plan(plan_seed, n_threads *
     increments) instead of what it was given. Reports what count_in_threads returned, how many
-    calls Counter.increment() got and the final value of each Counter they went to.
+    calls Counter.increment() got, the final value of each Counter they went to, and what the
+    tracer saw of the pause that lost an update (for the story; it decides nothing).
     """
     cls = counter.Counter
     original = cls.increment
@@ -176,13 +178,14 @@ def count_in_threads_under_preemption(
         calls: list[Any] = []
         cls.increment = _feeding(original, _plan(plan_seed, n_threads * increments), _lock(), calls)
         try:
-            with _forced([counter], seed):
+            with _forced([counter], seed) as block:
                 returned = counter.count_in_threads(n_threads, increments)
         finally:
             cls.increment = original
         counters = {_id(instance): instance for instance in calls}
         reports.append({"returned": _plain(returned), "calls": _len(calls),
-                        "values": [_plain(instance.value) for instance in counters.values()]})
+                        "values": [_plain(instance.value) for instance in counters.values()],
+                        "pause": block.telling_pause()})
     return reports
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from student_runtime.race_story import first_story
+
 SCHEDULES = 5  # forced schedules per race check; one lost update anywhere fails the check
 THREADS = 4  # threads per race check
 DEFAULT = None  # an increment() called without an amount
@@ -87,7 +89,7 @@ def test_count_in_threads_returns_the_total(student, rng):
 
 @pytest.mark.group("races")
 @pytest.mark.parametrize("probe", ["shared_counter_under_preemption", "count_in_threads_under_preemption"])
-def test_no_update_is_ever_lost(student, schedules, rng, probe):
+def test_no_update_is_ever_lost(student, exercise, schedules, rng, probe):
     # The amounts come from plans drawn here: the trusted threads (or, in the student's own
     # count_in_threads, the Counter.increment() calls) draw them live from seeds that nothing in
     # the student's reach holds, so the total is known here only.
@@ -95,7 +97,8 @@ def test_no_update_is_ever_lost(student, schedules, rng, probe):
     if probe == "shared_counter_under_preemption":
         plans = [[rng.getrandbits(32), rng.randint(150, 250)] for _ in range(THREADS)]
         expected = sum(planned_total(*thread_plan) for thread_plan in plans)
-        finals = student.call(probe, seeds=seeds, plans=plans)
+        outcomes = student.call(probe, seeds=seeds, plans=plans)
+        finals = [outcome["value"] for outcome in outcomes]
         what = (f"{THREADS} threads making {', '.join(str(count) for _, count in plans)} calls of increment()"
                 " and increment(amount) on one shared Counter")
     else:
@@ -105,13 +108,15 @@ def test_no_update_is_ever_lost(student, schedules, rng, probe):
         what = f"count_in_threads({n_threads}, {increments}), each increment() given an amount by the grader,"
         for report in reports:
             assert_counts_with_one_counter(report, n_threads, increments)
-        finals = [report["returned"] for report in reports]
+        outcomes, finals = reports, [report["returned"] for report in reports]
     lost = [final for final in finals if final != expected]
-    assert not lost, (
+    assert not lost, " ".join(filter(None, [
         f"lost update: {what} should give {expected}, got {', '.join(map(str, lost))} in {len(lost)} of"
         f" {SCHEDULES} forced schedules. Another thread ran between reading and writing the value: hold one"
-        f" lock around the whole read-modify-write. ({schedules.replay_hint()})"
-    )
+        " lock around the whole read-modify-write.",
+        first_story(f"{exercise.module}.py", [o["pause"] for o, final in zip(outcomes, finals) if final != expected]),
+        f"({schedules.replay_hint()})"]))
+
 
 
 def planned_total(seed: int, count: int) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from student_runtime.preempt import drain_blocks, forced_interleavings
-from student_runtime.race_story import tell
+from student_runtime.race_story import first_story, tell
 
 RACY = """\
 class Counter:
@@ -208,3 +208,31 @@ def test_what_the_facts_say_is_cut_short_and_cannot_break_the_quoting():
     story = tell({**GOLDEN_FACTS, "line_run": {"file": "counter.py", "line": 14, "source": "x`y " * 200}})
     assert story is not None and "x'y" in story and "`" not in story.split("`counter.py:14 ")[1].split("`")[0]
     assert len(story) < 600
+
+
+# -- the hidden suite's story: facts from the sandbox's child, told by the judging process ------
+
+def test_the_hidden_suite_tells_only_stories_about_the_students_module():
+    line = {"file": "counter.py", "line": 14, "source": "self._value += amount"}
+    facts = {"kind": "same line", "thread": 1, "line_run": line, "read_in": None, "acted_in": None,
+             "updates": [{**line, "thread": 2, "runs": 3}]}
+    assert "counter.py:14 self._value += amount" in first_story("counter.py", [None, facts])
+    elsewhere = {**facts, "updates": [{**line, "file": "grader.py", "thread": 2, "runs": 3}]}
+    assert first_story("counter.py", [elsewhere, "forged", {"kind": 1}, {**facts, "updates": "x"}]) is None
+
+
+def test_a_hidden_race_check_that_fails_tells_the_story(tmp_path):
+    from grader.manifest import get_exercise
+    from grader.runner import run_hidden_suites
+
+    exercise = get_exercise("01")
+    submission = tmp_path / "student"
+    exercise.module_file(submission).parent.mkdir(parents=True)
+    exercise.module_file(submission).write_text(RACY.replace("self.value", "self._value").replace(
+        "class Counter:", "class Counter:\n    value = property(lambda self: self._value)", 1)
+        + "\ndef count_in_threads(n, k):\n    raise NotImplementedError\n")
+    run = run_hidden_suites([exercise], submission, select="no_update_is_ever_lost and shared_counter")
+    [test] = [t for e in run.report["exercises"] for g in e["groups"] for t in g["tests"]]
+    assert test["status"] == "fail"
+    assert re.search(r"Thread-\d was paused in the middle of `counter\.py:\d+ self\._value \+= amount`",
+                     test["message"]), test["message"]
