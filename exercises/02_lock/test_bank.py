@@ -5,21 +5,37 @@ amounts, more threads, more schedules).
 """
 
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
 
 import bank
+from student_runtime.deadlock import LockWatch, deadlock_story, find_cycle, watched_locks
 from student_runtime.preempt import forced_interleavings
 
 HANG_SECONDS = 5.0  # a correct bank finishes every check here in well under a second
+LOCKS: list[LockWatch] = []  # the watch of the running test's locks
+
+
+@pytest.fixture(autouse=True)
+def watch_the_locks() -> Iterator[None]:
+    """Every lock bank.py creates during a test is watched, so that a deadlock can be told."""
+    with watched_locks(bank) as watch:
+        LOCKS.append(watch)
+        try:
+            yield
+        finally:
+            LOCKS.remove(watch)
 
 
 def run_at_once(jobs: list[Callable[[], None]]) -> None:
-    """Run each job on its own thread at the same time; re-raise the first error a job raised.
+    """Run each job on its own thread (Thread-1, Thread-2, ...) at the same time; re-raise the
+    first error a job raised.
 
     The threads are daemons, so that a deadlocked bank fails this check instead of hanging
-    the test run.
+    the test run. When they wait for each other's locks, the check fails at once and says who
+    holds which lock and waits for which.
     """
     errors: list[BaseException] = []
 
@@ -29,11 +45,22 @@ def run_at_once(jobs: list[Callable[[], None]]) -> None:
         except BaseException as error:  # noqa: BLE001 - handed to the test's thread
             errors.append(error)
 
-    threads = [threading.Thread(target=guarded, args=(job,), daemon=True) for job in jobs]
+    def finished(seconds: float) -> bool:
+        end = time.monotonic() + seconds
+        for thread in threads:
+            thread.join(max(0.0, end - time.monotonic()))
+        return not any(thread.is_alive() for thread in threads)
+
+    threads = [threading.Thread(target=guarded, args=(job,), name=f"Thread-{number}", daemon=True)
+               for number, job in enumerate(jobs, 1)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join(HANG_SECONDS)
+    cycle = find_cycle(LOCKS[-1].wait(finished, HANG_SECONDS))
+    if cycle is not None:
+        advice = (" Take the locks in one global order, or use one lock for the whole bank." if cycle.steps[1:] else
+                  " Take a lock with `with lock:`, which releases it even when an exception is raised, and never"
+                  " take a lock the thread already holds: threading.Lock is not reentrant.")
+        pytest.fail(f"deadlock: {deadlock_story(cycle, 'account')}{advice}", pytrace=False)
     if errors:
         raise errors[0]
     stuck = sum(thread.is_alive() for thread in threads)
@@ -50,12 +77,15 @@ def balances(accounts: bank.Bank, names: list[str]) -> dict[str, int]:
 
 
 def test_transfer_moves_money():
-    accounts = bank.Bank({"alice": 100, "bob": 50, "carol": 0})
-    accounts.transfer("alice", "bob", 30)
-    assert balances(accounts, ["alice", "bob", "carol"]) == {"alice": 70, "bob": 80, "carol": 0}
-    accounts.transfer("bob", "carol", 80)  # all of it
-    assert balances(accounts, ["alice", "bob", "carol"]) == {"alice": 70, "bob": 0, "carol": 80}
-    assert accounts.total() == 150
+    def transfers() -> None:
+        accounts = bank.Bank({"alice": 100, "bob": 50, "carol": 0})
+        accounts.transfer("alice", "bob", 30)
+        assert balances(accounts, ["alice", "bob", "carol"]) == {"alice": 70, "bob": 80, "carol": 0}
+        accounts.transfer("bob", "carol", 80)  # all of it
+        assert balances(accounts, ["alice", "bob", "carol"]) == {"alice": 70, "bob": 0, "carol": 80}
+        assert accounts.total() == 150
+
+    run_at_once([transfers])  # on a thread: a thread waiting for a lock it holds fails, not hangs
 
 
 @pytest.mark.parametrize(("src", "dst", "amount", "error"), [
@@ -98,14 +128,14 @@ def test_money_is_conserved_under_forced_interleavings(schedules):
                 except bank.InsufficientFunds:
                     pass  # expected once src runs dry; it must change nothing
 
-        with forced_interleavings([bank], seed):
+        with forced_interleavings([bank], seed) as block:
             run_at_once([lambda: pay("alice", "carol"), lambda: pay("bob", "carol"),
                          lambda: pay("alice", "bob")])
         final = balances(accounts, names)
-        assert sum(final.values()) == 500 and min(final.values()) >= 0, (
+        conserved = sum(final.values()) == 500 and min(final.values()) >= 0
+        assert conserved, " ".join(filter(None, [
             f"lost update or overdraft: three threads of transfers left {final}, which adds up to"
-            f" {sum(final.values())} instead of 500 ({schedules.replay_hint()})"
-        )
+            f" {sum(final.values())} instead of 500.", block.story(), f"({schedules.replay_hint()})"]))
 
 
 def test_opposite_transfers_do_not_deadlock(schedules):

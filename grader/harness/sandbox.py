@@ -51,9 +51,10 @@ from student_runtime import preempt
 _HARNESS = Path(__file__).resolve().parent
 _PACKAGE_ROOT = _HARNESS.parent.parent  # the folder that holds the grader and student_runtime packages
 _TRUSTED_PACKAGES = ("grader", "student_runtime")
-# The child script and every module of the trusted packages it imports, found by reading imports.
+# The child script and every module of the trusted packages it imports, found by reading imports,
+# and the runtime modules the probes import (the probes' own imports are not read).
 _RUNTIME_ENTRY = ("grader/harness/child.py", "student_runtime/preempt.py", "grader/harness/audit.py",
-                  "grader/harness/confine.py", "grader/harness/watchers.py")
+                  "grader/harness/confine.py", "grader/harness/watchers.py", "student_runtime/deadlock.py")
 
 # Seconds the child gets to write its thread dump after a call's deadline before it is killed.
 _DUMP_GRACE = 1.5

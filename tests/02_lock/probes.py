@@ -8,17 +8,24 @@ The student's code shares this interpreter and may replace what it reaches at im
 builtins, `threading`, this module's globals. So every probe takes what it calls as keyword
 defaults, bound when this module is imported (before the student's module is), and starts its
 threads with `_thread`, so that no patch of threading.Thread can run them one after another.
+
+While a probe runs, the locks the bank creates are watched (student_runtime/deadlock.py): when
+its threads get stuck waiting for each other's locks, the probe stops waiting and returns the
+report of that cycle instead of its result, [{"deadlock": report}] (a dict for `one_thread`), and
+the threads stay stuck until the sandbox is closed. Any other hang runs into the call's deadline.
 """
 
 from __future__ import annotations
 
 import _thread
 import threading
+import time
 from collections.abc import Callable
 from functools import partial
 from types import ModuleType
 from typing import Any
 
+from student_runtime.deadlock import LockWatch, watched_locks
 from student_runtime.preempt import forced_interleavings
 
 Transfer = list[Any]  # [src, dst, amount]
@@ -77,23 +84,38 @@ def _repeat_until_done(meanwhile: Callable[[], None], running: list[Any], *, _an
         meanwhile()
 
 
+def _all_done(running: list[Any], timeout: float, *, _monotonic: Callable[[], float] = time.monotonic,
+              _max: Callable[..., float] = max) -> bool:
+    """Whether every lock of `running` is free (its thread has ended), waiting at most `timeout` seconds."""
+    end = _monotonic() + timeout
+    for done in running:
+        if not done.acquire(True, _max(0.0, end - _monotonic())):
+            return False
+        done.release()
+    return True
+
+
 def _held_lock(*, _lock: Callable[[], Any] = _thread.allocate_lock) -> Any:
     lock = _lock()
     lock.acquire()
     return lock
 
 
-def _run_together(jobs: list[Callable[[], None]], meanwhile: Callable[[], None] | None = None, *,
+def _run_together(jobs: list[Callable[[], None]], meanwhile: Callable[[], None] | None = None,
+                  watch: LockWatch | None = None, *,
                   _start: Callable[..., Any] = _thread.start_new_thread, _held_lock: Callable[[], Any] = _held_lock,
                   _barrier: type = threading.Barrier, _job: Callable[..., None] = _job,
-                  _repeat_until_done: Callable[..., None] = _repeat_until_done, _partial: type = partial,
-                  _zip: type = zip, _len: Callable[[Any], int] = len) -> None:
+                  _repeat_until_done: Callable[..., None] = _repeat_until_done,
+                  _all_done: Callable[..., bool] = _all_done, _partial: type = partial, _zip: type = zip,
+                  _len: Callable[[Any], int] = len, _enumerate: type = enumerate) -> dict[str, Any] | None:
     """Run each job on its own thread, all released at once by a barrier, and wait for them.
 
     `meanwhile`, if given, is called again and again on one more thread (at least once)
     until every job has finished. The first error that escaped a thread (only
     NotImplementedError can) is raised again here. The threads are started with _thread,
     bound here, so that no patch of threading.Thread can run them one after another.
+    With a `watch`, returns its report as soon as the threads (named Thread-1, Thread-2, ... in
+    the order of `jobs`, then the `meanwhile` one) are stuck in a cycle of lock waits; else None.
     """
     start = _barrier(_len(jobs) + (meanwhile is not None))
     escaped: list[BaseException] = []
@@ -101,13 +123,18 @@ def _run_together(jobs: list[Callable[[], None]], meanwhile: Callable[[], None] 
     threads = [*_zip(jobs, running)]
     if meanwhile is not None:
         threads.append((_partial(_repeat_until_done, meanwhile, running), _held_lock()))
-    for job, done in threads:
-        _start(_job, (job, start, done, escaped))
+    idents = [_start(_job, (job, start, done, escaped)) for job, done in threads]
+    if watch is not None:
+        names = {ident: f"Thread-{number}" for number, ident in _enumerate(idents, 1)}
+        stuck = watch.wait(_partial(_all_done, [done for _, done in threads]), None, names)
+        if stuck is not None:
+            return stuck
     for _, done in threads:
         done.acquire()  # the thread has ended; given back, so that _repeat_until_done sees it
         done.release()
     if escaped:
         raise escaped[0]
+    return None
 
 
 # -- probes ---------------------------------------------------------------------------------
@@ -117,10 +144,13 @@ def one_thread(bank: ModuleType, opening: dict[str, int], actions: list[list[Any
                _outcome: Callable[..., str] = _outcome, _balances: Callable[..., list[list[Any]]] = _balances,
                _plain_int: Callable[[Any], Any] = _plain_int, _getattr: Callable[..., Any] = getattr,
                _isinstance: Callable[..., bool] = isinstance, _issubclass: Callable[..., bool] = issubclass,
-               _type: type = type, _exception: type = Exception, _dict: type = dict) -> dict[str, Any]:
-    """Open a Bank, then run each action on this thread and read every balance after it.
+               _type: type = type, _exception: type = Exception, _dict: type = dict,
+               _watched: Callable[..., Any] = watched_locks,
+               _run_together: Callable[..., dict[str, Any] | None] = _run_together) -> dict[str, Any]:
+    """Open a Bank, then run each action on one thread and read every balance after it.
 
-    An action is ["transfer", src, dst, amount], ["balance", account] or ["total"].
+    An action is ["transfer", src, dst, amount], ["balance", account] or ["total"]. The thread
+    is one of its own, so that this one can tell a thread that waits for its own lock.
     """
     insufficient_funds = _getattr(bank, "InsufficientFunds", None)
     report: dict[str, Any] = {
@@ -134,18 +164,22 @@ def one_thread(bank: ModuleType, opening: dict[str, int], actions: list[list[Any
         nonlocal accounts
         accounts = bank.Bank(_dict(opening))
 
-    report["opened"] = _outcome(bank, open_bank)
-    if accounts is None:
-        return report
-    for name, *args in actions:
-        returned: list[Any] = []
-        outcome = _outcome(bank, lambda: returned.append(_getattr(accounts, name)(*args)))
-        report["steps"].append({
-            "outcome": outcome,
-            "value": _plain_int(returned[0]) if returned else None,
-            "balances": _balances(accounts, opening),
-        })
-    return report
+    def run() -> None:
+        report["opened"] = _outcome(bank, open_bank)
+        if accounts is None:
+            return
+        for name, *args in actions:
+            returned: list[Any] = []
+            outcome = _outcome(bank, lambda: returned.append(_getattr(accounts, name)(*args)))
+            report["steps"].append({
+                "outcome": outcome,
+                "value": _plain_int(returned[0]) if returned else None,
+                "balances": _balances(accounts, opening),
+            })
+
+    with _watched(bank) as watch:
+        stuck = _run_together([run], watch=watch)
+    return report if stuck is None else {"deadlock": stuck}
 
 
 def transfers_under_preemption(
@@ -155,9 +189,10 @@ def transfers_under_preemption(
     seeds: list[int],
     audit: bool = False,
     *,
-    _forced: type = forced_interleavings, _run_together: Callable[..., None] = _run_together,
+    _forced: type = forced_interleavings, _run_together: Callable[..., dict[str, Any] | None] = _run_together,
     _outcome: Callable[..., str] = _outcome, _balances: Callable[..., list[list[Any]]] = _balances,
     _plain_int: Callable[[Any], Any] = _plain_int, _partial: type = partial, _zip: type = zip, _dict: type = dict,
+    _watched: Callable[..., Any] = watched_locks,
 ) -> list[dict[str, Any]]:
     """Per forced schedule: one thread per plan runs its transfers on one shared Bank.
 
@@ -169,7 +204,7 @@ def transfers_under_preemption(
     for seed in seeds:
         outcomes: list[list[str]] = [[] for _ in plans]
         totals: dict[Any, int] = {}  # in the order first seen
-        with _forced([bank], seed):
+        with _watched(bank) as watch, _forced([bank], seed):
             accounts = bank.Bank(_dict(opening))
 
             def run_plan(plan: list[Transfer], record: list[str]) -> None:
@@ -182,8 +217,10 @@ def transfers_under_preemption(
                 value = _plain_int(seen[0]) if seen else f"raised {outcome}"
                 totals[value] = totals.get(value, 0) + 1
 
-            _run_together([_partial(run_plan, plan, record) for plan, record in _zip(plans, outcomes)],
-                          meanwhile=take_total if audit else None)
+            stuck = _run_together([_partial(run_plan, plan, record) for plan, record in _zip(plans, outcomes)],
+                                  meanwhile=take_total if audit else None, watch=watch)
+        if stuck is not None:
+            return [{"deadlock": stuck}]
         runs.append({
             "outcomes": outcomes,
             "balances": _balances(accounts, opening),
@@ -194,24 +231,31 @@ def transfers_under_preemption(
 
 def competing_withdrawals(
     bank: ModuleType, source: str, sinks: list[str], funds: int, amount: int, seeds: list[int], rounds: int, *,
-    _forced: type = forced_interleavings, _run_together: Callable[..., None] = _run_together,
+    _forced: type = forced_interleavings, _run_together: Callable[..., dict[str, Any] | None] = _run_together,
     _outcome: Callable[..., str] = _outcome, _plain_int: Callable[[Any], Any] = _plain_int,
     _partial: type = partial, _range: type = range, _len: Callable[[Any], int] = len, _dict: type = dict,
+    _watched: Callable[..., Any] = watched_locks,
 ) -> list[dict[str, Any]]:
     """Per round: a fresh Bank where `source` holds `funds`; one thread per sink tries, at
     the same moment, to move `amount` from `source` to its sink. Returns the outcomes and
     the source's balance after each round."""
     opening = {source: funds, **{sink: 0 for sink in sinks}}
     results = []
+    stuck = None
     for seed in seeds:
         with _forced([bank], seed):
             for _ in _range(rounds):
-                accounts = bank.Bank(_dict(opening))
-                outcomes = [""] * _len(sinks)
+                with _watched(bank) as watch:
+                    accounts = bank.Bank(_dict(opening))
+                    outcomes = [""] * _len(sinks)
 
-                def withdraw(index: int) -> None:
-                    outcomes[index] = _outcome(bank, _partial(accounts.transfer, source, sinks[index], amount))
+                    def withdraw(index: int) -> None:
+                        outcomes[index] = _outcome(bank, _partial(accounts.transfer, source, sinks[index], amount))
 
-                _run_together([_partial(withdraw, index) for index in _range(_len(sinks))])
+                    stuck = _run_together([_partial(withdraw, index) for index in _range(_len(sinks))], watch=watch)
+                if stuck is not None:
+                    break
                 results.append({"outcomes": outcomes, "source_after": _plain_int(accounts.balance(source))})
+        if stuck is not None:  # one outcome, for one forced schedule at least
+            return [{"deadlock": stuck}]
     return results

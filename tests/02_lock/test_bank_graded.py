@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from grader.harness.sandbox import Sandbox, StudentCodeHung
+from student_runtime.deadlock import deadlock_story, find_cycle
 
 SCHEDULES = 5  # forced schedules per race check; one bad schedule fails the check
 DEADLOCK_SCHEDULES = 3  # a lock-order deadlock shows up within some 50 transfers of one schedule
@@ -87,6 +88,10 @@ STUCK_LOCK_ADVICE = (
     " exception (take it with `with lock:`, which releases it on every way out), or a method"
     " that takes a lock it already holds (threading.Lock is not reentrant)."
 )
+LOCK_ORDER_ADVICE = (
+    "Acquire the locks of a transfer in one global order (for example sorted by account name)"
+    " or use one lock for the whole bank."
+)
 
 
 def what_it_did(action: Action, step: dict[str, Any]) -> str:
@@ -96,11 +101,23 @@ def what_it_did(action: Action, step: dict[str, Any]) -> str:
 
 
 def call_or_report_deadlock(student: Sandbox, probe: str, *, doing: str, advice: str = STUCK_LOCK_ADVICE,
-                            timeout: float | None = None, **kwargs: Any) -> Any:
+                            replay: str | None = None, timeout: float | None = None, **kwargs: Any) -> Any:
+    """The probe's result; AssertionError when its threads got stuck. When the probe reports
+    them stuck in a cycle of lock waits, the message tells that cycle and the advice for it;
+    otherwise, after the deadline, `advice` and where each thread was stuck."""
+    replayed = f" ({replay})" if replay else ""
     try:
-        return student.call(probe, timeout=timeout, **kwargs)
+        value = student.call(probe, timeout=timeout, **kwargs)
     except StudentCodeHung as hang:
-        raise AssertionError(f"deadlock: {doing} never finished. {advice}\n{hang}") from None
+        raise AssertionError(f"deadlock: {doing} never finished. {advice}{replayed}\n{hang}") from None
+    stuck = value[0] if isinstance(value, list) and len(value) == 1 else value
+    if not (isinstance(stuck, dict) and "deadlock" in stuck):
+        return value
+    cycle = find_cycle(stuck["deadlock"])
+    if cycle is None:  # its threads are stuck, but the report does not show how
+        raise AssertionError(f"deadlock: {doing} never finished. {advice}{replayed}")
+    remedy = STUCK_LOCK_ADVICE if len(cycle.steps) == 1 else LOCK_ORDER_ADVICE
+    raise AssertionError(f"deadlock: {doing} never finished. {deadlock_story(cycle, 'account')} {remedy}{replayed}")
 
 
 def money_problem(opening: dict[str, int], plans: list[list[Transfer]], run: dict[str, Any],
@@ -346,13 +363,13 @@ def test_opposite_transfers_never_deadlock(student, schedules, rng, ring_size):
     advice = (
         "Typically each transfer held the lock of its source account and waited for the lock of its"
         " destination, which another transfer held while it waited in turn: a cycle of waits that"
-        " never ends. Acquire the locks of a transfer in one global order (for example sorted by"
-        f" account name) or use one lock for the whole bank. ({schedules.replay_hint()})"
+        f" never ends. {LOCK_ORDER_ADVICE}"
     )
     # One call per schedule: each is short, so its timeout is a wide margin even on a busy machine.
     for seed in schedules.seeds(DEADLOCK_SCHEDULES):
         [run] = call_or_report_deadlock(student, "transfers_under_preemption", doing=doing, advice=advice,
-                                        timeout=HANG_TIMEOUT, opening=opening, plans=plans, seeds=[seed])
+                                        replay=schedules.replay_hint(), timeout=HANG_TIMEOUT,
+                                        opening=opening, plans=plans, seeds=[seed])
         problem = money_problem(opening, plans, run, refusals_possible=False)
         assert problem is None, f"{doing}: {problem} ({schedules.replay_hint()})"
 
