@@ -95,8 +95,24 @@ python -m student_runtime check NN    # its tests, then what failed and why in a
 python -m student_runtime watch NN    # rerun its tests each time you save its file (Ctrl-C stops)
 ```
 
-A failed race check prints a seed and the command that replays the same interleavings:
-`python -m pytest <test> --seed N`.
+A failure says what went wrong in plain words, at the test's line. When a race check loses an
+update, it tells the interleaving that lost it, in your own lines, and the command that shows
+the same thread switches again (`--seed N`):
+
+```
+lost update: 4 threads x 200 increments gave 345, expected 800. Thread-4 was paused in the middle of
+`counter.py:14 self._value += amount`, between its read and its write; meanwhile Thread-2 ran that
+line 5 times; Thread-4 then resumed and wrote back a value it had read before those 5 updates.
+(to see these thread switches again, run: python -m pytest "exercises/01_race_condition/test_counter.py::test_no_update_is_lost_under_forced_interleavings" --seed 1)
+```
+
+When threads wait for each other's locks, the check stops at once and names the cycle:
+
+```
+deadlock: Thread-1 holds the lock of account "alice" (bank.py:33) and waits for the lock of
+"bob" (bank.py:33), while Thread-2 holds "bob" and waits for "alice": each waits for the other
+forever. Take the locks in one global order, or use one lock for the whole bank.
+```
 
 Change only the module each README names: your grade comes from your instructor's own tests,
 run on those files.
