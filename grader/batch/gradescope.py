@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from grader.batch.results import for_the_student
 from grader.manifest import Exercise
 
 # Names the interpreter run_autograder grades with, where setup.sh has not made its venv (the
@@ -105,7 +106,7 @@ def _summary(results: dict[str, Any]) -> str:
 
 
 def _test(test: dict[str, Any], exercise: dict[str, Any]) -> dict[str, Any]:
-    output = [test["message"]] if test["message"] else []
+    output = [for_the_student(test["message"])] if test["message"] else []
     if test["status"] == "skip":
         output = [f"Skipped: {test['message'] or 'no reason given'}", _SKIPPED]
     elif test["status"] == "pass" and test["score"] < test["max_score"]:

@@ -31,7 +31,8 @@ from grader.scoring import TestOutcome, group_verdict
 GOLDEN = Path(__file__).with_name("golden")
 EXERCISE = "01_race_condition"
 SUSPICIOUS_GC = "counter.py:3: gc (the garbage collector's view of every object): no solution of this exercise needs it"
-LOST_UPDATE = "lost update: expected 800, got 613 (schedule seed 181713)"
+LOST_UPDATE = "lost update: expected 800, got 613"
+REPLAY = ' (to see these thread switches again, run: python -m pytest "tests/x.py::test_y" --seed 7 --submission "/s")'
 TOO_BUSY = "the machine was too busy to measure the threads' overlap"
 
 
@@ -70,7 +71,7 @@ CASES: dict[str, dict[str, Any]] = {
     "partial": document([
         ("correctness", "test_counts_every_increment", "pass", 2, 2, ""),
         ("races", "test_no_update_is_ever_lost[shared_counter]", "pass", 0, 3, ""),
-        ("races", "test_no_update_is_ever_lost[two_counters]", "fail", 0, 2, LOST_UPDATE),
+        ("races", "test_no_update_is_ever_lost[two_counters]", "fail", 0, 2, LOST_UPDATE + REPLAY),
         ("concurrency", "test_threads_overlap", "skip", 0, 3, TOO_BUSY),
     ], integrity="suspicious", evidence=(SUSPICIOUS_GC,)),
     "tampered": document([

@@ -31,7 +31,9 @@ EVERY_TEST = [("01_example", "correctness", "test_a"), ("01_example", "races", "
 ABOUT = {"student": "alice", "submission": "submissions/alice", "commit": "0123456789abcdef0123456789abcdef01234567",
          "graded_at": "2026-12-02T11:00:00+00:00", "kit_version": "0.1.0", "python": "3.11.7",
          "fingerprint": "f" * 64, "duration": 12.5, "problem": ""}
-LOST = "lost update: expected 800, got 613. Another thread ran between reading and writing the value."
+LOST = ("lost update: expected 800, got 613. Another thread ran between reading and writing the value. (to see these"
+        ' thread switches again, run: python -m pytest "tests/01_race_condition/test_counter_graded.py::test_x[y]"'
+        ' --seed 7 --submission "/home/teacher/class/ada")')
 
 
 def report(statuses: dict[str, str], findings: dict[str, list[Finding]] | None = None) -> dict[str, Any]:
