@@ -54,6 +54,12 @@ class Schedules:
     def seeds(self, count: int) -> list[int]:
         return [self.base + offset for offset in range(count)]
 
+    def failure(self, what: str, block: Any = None) -> str:
+        """A race check's message: what went wrong, the story of the interleaving that did it
+        when the forced-interleavings `block` can tell one, and the replay command."""
+        story = block.story() if block is not None else None
+        return " ".join(filter(None, [what, story, f"({self.replay_hint()})"]))
+
     def replay_hint(self) -> str:
         command = f'python -m pytest "{self.nodeid}" --seed {self.base}'
         if self.submission is not None:

@@ -43,6 +43,5 @@ def test_no_update_is_lost_under_forced_interleavings(schedules):
         if errors:
             raise errors[0]
         total = shared.value
-        assert total == 800, " ".join(filter(None, [
-            f"lost update: 4 threads x 200 increments gave {total}, expected 800.", block.story(),
-            f"({schedules.replay_hint()})"]))
+        assert total == 800, schedules.failure(
+            f"lost update: 4 threads x 200 increments gave {total}, expected 800.", block)

@@ -133,9 +133,9 @@ def test_money_is_conserved_under_forced_interleavings(schedules):
                          lambda: pay("alice", "bob")])
         final = balances(accounts, names)
         conserved = sum(final.values()) == 500 and min(final.values()) >= 0
-        assert conserved, " ".join(filter(None, [
+        assert conserved, schedules.failure(
             f"lost update or overdraft: three threads of transfers left {final}, which adds up to"
-            f" {sum(final.values())} instead of 500.", block.story(), f"({schedules.replay_hint()})"]))
+            f" {sum(final.values())} instead of 500.", block)
 
 
 def test_opposite_transfers_do_not_deadlock(schedules):

@@ -31,9 +31,7 @@ def test_max_concurrent_requests_in_flight_and_never_more(loopback, schedules):
         with forced_interleavings([downloader], seed) as block:
             downloader.download_all(urls, 3)
         peak = loopback.peak_in_flight
-        assert peak <= 3, " ".join(filter(None, [
-            f"more than 3 requests in flight: the server saw {peak} at once.", block.story(),
-            f"({schedules.replay_hint()})"]))
+        assert peak <= 3, schedules.failure(f"more than 3 requests in flight: the server saw {peak} at once.", block)
         assert peak == 3, f"not concurrent: at most {peak} request(s) were in flight at once, but 3 may be"
 
 

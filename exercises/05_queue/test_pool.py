@@ -142,15 +142,18 @@ def test_shutdown_stops_every_worker_and_refuses_new_tasks():
 def test_no_result_is_lost_under_forced_interleavings(schedules):
     # Real schedulers rarely switch threads at the worst moment; this test makes them switch often.
     for seed in schedules.seeds(3):
-        with forced_interleavings([pool], seed):
+        stuck = None
+        with forced_interleavings([pool], seed) as block:
             workers = pool.ThreadPool(4)
             for index in range(40):
                 workers.submit(str, index)
-            results = finish_within(
-                workers.join, "join() under forced thread switches",
-                f"lost update: a count shared by the workers went wrong ({schedules.replay_hint()})",
-            )
-            finish_within(workers.shutdown, "shutdown()")
-        assert results == [str(index) for index in range(40)], (
-            f"lost update: results went wrong under forced thread switches ({schedules.replay_hint()})"
-        )
+            try:
+                results = finish_within(workers.join, "join() under forced thread switches",
+                                        "lost update: a count shared by the workers went wrong.")
+            except AssertionError as error:
+                stuck = str(error)  # told after the block, with the story of the switches if it can be told
+            else:
+                finish_within(workers.shutdown, "shutdown()")
+        assert stuck is None, schedules.failure(stuck, block)
+        assert results == [str(index) for index in range(40)], schedules.failure(
+            "lost update: results went wrong under forced thread switches.", block)

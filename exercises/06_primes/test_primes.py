@@ -73,17 +73,14 @@ def test_check_threads_checks_each_number_once_under_forced_interleavings(schedu
     monkeypatch.setattr(primes, "is_prime", counted_is_prime)
     for seed in schedules.seeds(2):
         calls.clear()
-        with forced_interleavings([primes], seed):
+        with forced_interleavings([primes], seed) as block:
             result = primes.check_threads(numbers, 3)
         twice = sorted(n for n, count in calls.items() if count > 1)
-        assert not twice, (
-            f"race in check_threads: with forced thread switches, two threads took the same number"
-            f" ({twice[:5]} were checked more than once) ({schedules.replay_hint()})"
-        )
-        assert result == {n: divisor_free(n) for n in numbers}, (
-            f"race in check_threads: a number was skipped or wrong with forced thread switches"
-            f" ({schedules.replay_hint()})"
-        )
+        assert not twice, schedules.failure(
+            "race in check_threads: with forced thread switches, two threads took the same number"
+            f" ({twice[:5]} were checked more than once).", block)
+        assert result == {n: divisor_free(n) for n in numbers}, schedules.failure(
+            "race in check_threads: a number was skipped or wrong with forced thread switches.", block)
 
 
 def test_check_processes_works_under_spawn(rng):

@@ -91,11 +91,10 @@ def test_every_url_is_fetched_once_under_forced_interleavings(loopback, schedule
     for seed in schedules.seeds(2):
         expected = {loopback.add(f"/seed{seed}/{i}", body=page(f"<title>Page {i}</title>")): f"Page {i}"
                     for i in range(12)}
-        with forced_interleavings([scraper], seed, rate=0.5):
+        with forced_interleavings([scraper], seed, rate=0.5) as block:
             titles = scraper.scrape_threaded(list(expected), 4)
-        assert titles == expected, (
+        assert titles == expected, schedules.failure(
             "lost or wrong titles with thread switches forced at random points: did two threads"
-            f" take the same URL, or none take it? ({schedules.replay_hint()})"
-        )
+            " take the same URL, or none take it?", block)
     repeated = {path: times for path, times in Counter(r.path for r in loopback.requests).items() if times > 1}
     assert not repeated, f"URLs requested more than once: {repeated} ({schedules.replay_hint()})"

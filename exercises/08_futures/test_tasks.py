@@ -176,12 +176,11 @@ def test_first_success_when_all_fail_at_once(schedules):
             return call
 
         calls = [fails_with_the_others(error) for error in errors]
-        with forced_interleavings([tasks], seed, rate=0.3):
+        with forced_interleavings([tasks], seed, rate=0.3) as block:
             error = error_raised_by(lambda: tasks.first_success(calls, timeout=1.5))
-        assert error in errors, (
+        assert error in errors, schedules.failure(
             f"all 5 calls failed at once, yet first_success raised {error!r}: it lost count of"
-            f" the calls that had ended ({schedules.replay_hint()})"
-        )
+            " the calls that had ended.", block)
 
 
 def wait_for_other_threads_to_end(patience=2.0):

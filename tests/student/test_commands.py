@@ -151,7 +151,7 @@ def test_check_shows_pytests_report_then_what_failed_and_why(python, repository)
 - test_check_functions_map_every_number[check_sequential]: check_sequential returned a wrong dict
 - test_check_functions_map_every_number[check_threads]: check_threads returned a wrong dict
 - test_check_functions_map_every_number[check_processes]: check_processes returned a wrong dict
-- test_check_threads_checks_each_number_once_under_forced_interleavings: race in check_threads: a number was skipped or wrong with forced thread switches (to see these thread switches again, run: {replay})
+- test_check_threads_checks_each_number_once_under_forced_interleavings: race in check_threads: a number was skipped or wrong with forced thread switches. (to see these thread switches again, run: {replay})
 A hint: `python -m student_runtime hint 06`.
 """
 
