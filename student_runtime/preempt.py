@@ -13,9 +13,11 @@ Interface
 - `forced_interleavings(targets, seed, rate=None)`: a context manager (probes and the visible
   tests). Inside the block every frame that is not standard library, installed package or
   harness code, nor the file that opened the block, is traced, whatever its file name: the
-  targets, a helper module, `exec`'d code. It applies to the calling thread and to every thread
-  started inside the block; each thread draws its coin from its own generator, seeded from
-  `seed` and the thread's order of start, so `--seed N` replays the same coins.
+  targets, a helper module, `exec`'d code. It applies to the calling thread, to every thread
+  started inside the block and to the threads already running (started at import, or in an
+  earlier block), whose running frames are traced from the block's start on; each thread draws
+  its coin from its own generator, seeded from `seed` and the thread's order of start, so
+  `--seed N` replays the same coins.
   `with forced_interleavings(...) as block:` gives the block; after it, `block.story()` tells
   how the interleaving lost an update in the targets' files (see race_story.py), and
   `block.telling_pause()` gives the same as plain data, for a process that did not run the code.
@@ -136,7 +138,9 @@ def _source_file(target: ModuleType | str | Path) -> str:
 
 
 class _Attach:
-    """The function a thread started inside a block runs first: it installs the tracer."""
+    """The function every thread started through the wrapper runs first: it installs the tracer
+    of the block it was started in, or (on 3.10 and 3.11, where no tracer can be put into a
+    running thread from outside) one that joins the next block."""
 
     __slots__ = ("_ticket", "_function", "_send")
 
@@ -159,6 +163,8 @@ class _Block:
         self.number, self.seed, self.rate, self.ident = number, seed, rate, ident
         self.open = [True]
         self.next_index = 1  # 0 is the thread that opened the block
+        self.prepared: dict[int, tuple[int, Any, Any, list[int]]] = {}  # older threads, tracers made at entry
+        self.opcode_tracers: set[int] = set()  # ids of its frames' tracers, removed from the frames at exit
         self.watches: list[list[int]] = []  # per thread: [student calls, opcodes, switches]
         self.decisions: dict[int, tuple[Any, bool]] = {}  # id(code) -> (code, traced?)
         self.is_trusted: Callable[[str], bool] = bool
@@ -166,7 +172,7 @@ class _Block:
             "seed": seed, "rate": rate, "caller": f"{caller[0]}:{caller[1]}", "caller_file": caller[0],
             "closed": False, "witness": "audit" if sys.version_info >= (3, 12) else "wrapper",
             "threads_started": 0, "threads_bypassed": 0, "threads_traced": 0, "threads_never_traced": 0,
-            "threads_lost": 0,
+            "threads_lost": 0, "threads_joined": 0, "threads_unwatched": 0,
             "threads_running_student_code": 0, "student_calls": 0, "opcodes": 0, "switches": 0,
             "nested_entries": [], "exit_problems": [],
         }
@@ -189,12 +195,22 @@ def _engine(
     make_random: Callable[[Any], random.Random],
     get_ident: Callable[[], int],
     getframe: Callable[[int], FrameType],
+    current_frames: Callable[[], dict[int, FrameType]],
+    settrace_all: Callable[[Any], None] | None,
+    joiner: list[Any],
     builtins: tuple[Any, ...],
 ) -> Generator[Any, tuple, None]:
     """The tracer's state machine; requests are sent under a lock by `_sender`.
 
     Everything it and its tracers use comes in as an argument, bound before the student's
     module is imported: patching this module's globals or the builtins afterwards changes nothing.
+
+    Threads that were running before a block opened take part in it too, so that work handed to
+    a thread started at import is preempted like any other: `joiner` holds [the open block's
+    flag, the tracer that joins it]. On 3.12+ the block puts that tracer into every thread
+    (`settrace_all`) while it is open; on 3.10 and 3.11 every thread started through the wrapper
+    keeps it whenever it is in no block. The frames such a thread is already running (a loop
+    that takes jobs from a queue) are traced from the block's entry on.
     """
     id, sum, dict, list, frozenset, type = builtins  # noqa: A001 - private copies of the builtins
     pending: list[dict[str, Any]] = []  # stats not yet drained
@@ -205,6 +221,8 @@ def _engine(
     tapes: dict[int, tuple] = {}  # the rings of the last blocks, for their stories
     number = 0
     reply: Any = None
+    serials: dict[int, int] = {}  # thread -> its order of start among all threads started through the wrapper
+    started_total = 0
 
     def caller_of_request() -> tuple[str, int]:
         frame = getframe(2)  # 0: this helper, 1: the engine; above it the sender in this module
@@ -214,7 +232,7 @@ def _engine(
             return ("<unknown>", 0)
         return (frame.f_code.co_filename, frame.f_lineno)
 
-    def make_tracer(block: Any, index: int) -> tuple[Callable[..., Any], list[int]]:
+    def make_tracer(block: Any, index: int) -> tuple[Callable[..., Any], Callable[..., Any], list[int]]:
         coin = make_random(f"{block.seed}:{index}").random
         watch = [0, 0, 0, 0]  # student calls, opcodes, switches, detached by itself
         block.watches.append(watch)
@@ -241,8 +259,9 @@ def _engine(
         def trace_calls(frame: FrameType, event: str, arg: object) -> Any:
             if not still_open[0]:
                 watch[3] = 1
-                settrace(None)
-                return None
+                fallback = None if settrace_all is not None else joiner[1]
+                settrace(fallback)
+                return None if fallback is None else fallback(frame, event, arg)
             code = frame.f_code
             decision = decisions.get(id(code))
             if decision is None or decision[0] is not code:
@@ -257,17 +276,74 @@ def _engine(
             frame.f_trace = trace_opcodes  # 3.13 sends opcode events only to a frame whose f_trace is set
             return trace_opcodes
 
-        return trace_calls, watch
+        block.opcode_tracers.add(id(trace_opcodes))
+        return trace_calls, trace_opcodes, watch
 
     def install(block: Any, index: int) -> None:
-        tracer, watch = make_tracer(block, index)
+        tracer, _, watch = make_tracer(block, index)
         installed[get_ident()] = (tracer, gettrace(), watch, block.number)
         settrace(tracer)
         block.stats["threads_traced"] += 1
 
+    def join(block: Any) -> Any:
+        """Put the block's tracer into the calling thread, which was running before the block opened."""
+        ident = get_ident()
+        entry = installed.get(ident)
+        if entry is not None and entry[3] == block.number:
+            return entry[0]
+        prepared = block.prepared.pop(ident, None)
+        if prepared is None:
+            index = -serials.get(ident, 1 << 20)
+            tracer, _, watch = make_tracer(block, index)
+        else:
+            _, tracer, _, watch = prepared
+        installed[ident] = (tracer, None, watch, block.number)
+        settrace(tracer)
+        block.stats["threads_joined"] += 1
+        return tracer
+
+    def student_frames(frame: Any, is_trusted: Callable[[str], bool]) -> list[Any]:
+        found = []
+        while frame is not None:
+            if not is_trusted(frame.f_code.co_filename):
+                found.append(frame)
+            frame = frame.f_back
+        return found
+
+    def watch_older_threads(block: Any, opener: int) -> None:
+        """At entry: a tracer for every other thread now running, and its student frames traced
+        from here on; a thread that can take no tracer (started around the wrapper, on 3.10 and
+        3.11) but runs student code makes the block unwatched."""
+        for ident, frame in current_frames().items():
+            if ident == opener:
+                continue
+            frames = student_frames(frame, block.is_trusted)
+            if settrace_all is None and ident not in serials:
+                if frames:
+                    block.stats["threads_unwatched"] += 1
+                continue
+            index = -serials.get(ident, 1 << 20)
+            tracer, opcodes, watch = make_tracer(block, index)
+            block.prepared[ident] = (index, tracer, opcodes, watch)
+            for running in frames:
+                watch[0] += 1
+                running.f_trace = opcodes
+                running.f_trace_opcodes = True
+
+    def stop_tracing_frames(block: Any) -> None:
+        """At exit: the frames still running that the block traced step by step stop being traced."""
+        tracers = block.opcode_tracers
+        for frame in current_frames().values():
+            while frame is not None:
+                if id(frame.f_trace) in tracers:
+                    frame.f_trace_opcodes = False
+                    frame.f_trace = None
+                frame = frame.f_back
+
     def tracer_kept(ident: int) -> bool:
         tracer, _, watch, _ = installed[ident]
-        return gettrace() is tracer or watch[3] == 1
+        current = gettrace()
+        return current is tracer or current is joiner[1] or watch[3] == 1
 
     def record_late(block: Any, field: str) -> None:
         if block.drained:  # its stats already left: report what happened since on their own
@@ -301,16 +377,26 @@ def _engine(
         try:
             kind = request[0]
             if kind == "start":
+                started_total += 1
                 if active is not None:
-                    reply = (active.number, active.next_index)
+                    reply = (active.number, active.next_index, started_total)
                     active.next_index += 1
                     active.stats["threads_started"] += 1
+                else:
+                    reply = (0, 0, started_total)
             elif kind == "attach":
+                serials[get_ident()] = request[1][2]
                 block = blocks.get(request[1][0])
                 if block is not None and block.open[0]:
                     install(block, request[1][1])
+                elif settrace_all is None:
+                    settrace(joiner[1])
+            elif kind == "join":
+                if active is not None:
+                    reply = join(active)
             elif kind == "detach":
                 ident = get_ident()
+                serials.pop(ident, None)
                 if ident in installed:
                     block = blocks.get(request[1][0])
                     if block is not None and not tracer_kept(ident):
@@ -324,6 +410,8 @@ def _engine(
                 current = gettrace()
                 entry = installed.get(get_ident())
                 reply = entry[1] if entry is not None and current is entry[0] else current
+                if reply is joiner[1]:
+                    reply = None
             elif kind == "enter":
                 _, seed, rate = request
                 caller = caller_of_request()
@@ -339,6 +427,11 @@ def _engine(
                     tapes.pop(number - kept_tapes, None)
                     pending.append(active.stats)
                     install(active, 0)
+                    if settrace_all is not None:
+                        settrace_all(joiner[1])
+                        settrace(installed[get_ident()][0])
+                    watch_older_threads(active, get_ident())
+                    joiner[0] = active.open
                     reply = number
             elif kind == "exit":
                 ticket = request[1]
@@ -351,16 +444,27 @@ def _engine(
                         block.stats["exit_problems"].append(
                             f"closed again at {caller[0]}:{caller[1]} after it had been ended early")
                 else:
-                    ident = get_ident()
+                    ident, previous = get_ident(), None
                     if ident != active.ident or ident not in installed:
                         active.stats["exit_problems"].append(f"ended by another thread at {caller[0]}:{caller[1]}")
                     else:
                         if not tracer_kept(ident):
                             active.stats["threads_lost"] += 1
-                        settrace(installed.pop(ident)[1])
+                        previous = installed.pop(ident)[1]
+                        settrace(previous)
                     if caller[0] != active.stats["caller_file"]:
                         active.stats["exit_problems"].append(f"ended at {caller[0]}:{caller[1]}")
+                    joiner[0] = None
                     close(active)
+                    if settrace_all is not None:  # every thread's tracer goes; this thread's previous one comes back
+                        for other, entry in list(installed.items()):
+                            if entry[3] == active.number:
+                                entry[2][3] = 1
+                                if other != ident:
+                                    del installed[other]
+                        settrace_all(None)
+                        settrace(previous)
+                    stop_tracing_frames(active)
                     active = None
             elif kind == "tape":
                 kept = tapes.get(request[1])
@@ -406,9 +510,7 @@ def _sender(engine: Generator[Any, tuple, None]) -> Callable[[tuple], Any]:
 def _thread_starter(original: Callable[..., Any], send: Callable[[tuple], Any], attach: type) -> Callable[..., Any]:
     def start(function: Callable[..., Any], *args: Any, _original: Callable[..., Any] = original,
               _send: Callable[[tuple], Any] = send, _attach: type = attach, **kwargs: Any) -> Any:
-        ticket = _send(("start",))
-        if ticket is not None:
-            function = _attach(ticket, function, _send)
+        function = _attach(_send(("start",)), function, _send)
         return _original(function, *args, **kwargs)
 
     start.__name__ = start.__qualname__ = getattr(original, "__name__", "start_new_thread")
@@ -458,14 +560,31 @@ def _switch_opcode_events_on_for_good() -> None:
 if sys.version_info[:2] == (3, 12):
     _switch_opcode_events_on_for_good()
 
+def _joining_tracer(send: Callable[[tuple], Any], joiner: list[Any]) -> Callable[..., Any]:
+    """The tracer of a thread in no block: while a block is open, it puts that block's tracer
+    into its thread at the thread's next call; otherwise it traces nothing."""
+
+    def join(frame: FrameType, event: str, arg: object, _send: Callable[[tuple], Any] = send,
+             _joiner: list[Any] = joiner) -> Any:
+        if _joiner[0] is None:
+            return None
+        tracer = _send(("join",))
+        return None if tracer is None else tracer(frame, event, arg)
+
+    return join
+
+
+_joiner: list[Any] = [None, None]  # [the open block's flag, the joining tracer]
 _send = _sender(_engine(
     DEFAULT_PREEMPTION_RATE, _YIELD_SECONDS, _KEPT_TAPES, _THIS_FILE,
     library_locations() + as_prefixes(HARNESS_FOLDERS),
     trusted_file_test, _Block, sys.settrace, sys.gettrace, time.sleep, random.Random, _thread.get_ident,
-    sys._getframe, (id, sum, dict, list, frozenset, type),
+    sys._getframe, sys._current_frames, getattr(sys, "_settraceallthreads", None), _joiner,
+    (id, sum, dict, list, frozenset, type),
 ))
+_joiner[1] = _joining_tracer(_send, _joiner)
 _wire(_send, _Attach)
-del _Attach, _Block  # reachable from here on only through audited reads (defaults)
+del _Attach, _Block, _joiner  # reachable from here on only through audited reads (defaults)
 
 
 class forced_interleavings:  # noqa: N801 - used like the function it replaced: `with forced_interleavings(...)`
@@ -473,8 +592,9 @@ class forced_interleavings:  # noqa: N801 - used like the function it replaced: 
 
     `targets` name the student's module(s); they are traced, and so is any other code that is not
     library or harness code. `rate` is the probability of a switch before each traced opcode
-    (the kit's default when None). Applies to the calling thread and to every thread started
-    inside the block. `with ... as block:` gives the block, whose story can be asked once it ends.
+    (the kit's default when None). Applies to the calling thread, to every thread started
+    inside the block and to the threads already running. `with ... as block:` gives the block,
+    whose story can be asked once it ends.
     """
 
     __slots__ = ("_files", "_seed", "_rate", "_ticket")
@@ -578,6 +698,9 @@ def _block_problems(block: dict[str, Any], expected_caller: str | None, expected
         problems.append(f"{where}: {block['threads_bypassed']} thread(s) were started around the race check")
     if block.get("threads_lost"):
         problems.append(f"{where}: {block['threads_lost']} thread(s) removed the race check's tracer")
+    if block.get("threads_unwatched"):
+        problems.append(f"{where}: {block['threads_unwatched']} thread(s) started before it were running your"
+                        " code where it could not be traced")
     if block.get("threads_never_traced"):
         problems.append(f"{where}: {block['threads_never_traced']} thread(s) started in it were never traced")
     for entry in block.get("nested_entries") or []:

@@ -44,8 +44,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from grader.harness import audit, confine
-from grader.harness.integrity import TAMPERED, Finding
-from grader.harness.timing import cpu_of_tree_between, process_tree
+from grader.harness.integrity import SUSPICIOUS, TAMPERED, Finding
+from grader.harness.timing import cpu_of_tree_between, process_tree, uncounted_children
 from student_runtime import preempt
 
 _HARNESS = Path(__file__).resolve().parent
@@ -140,6 +140,10 @@ class ForgedReply(SubmissionFailure):
 
 class RaceCheckNotWatching(SubmissionFailure):
     """The forced-interleavings instrumentation did not run as asked during a call."""
+
+
+class CpuTimeNotMeasurable(SubmissionFailure):
+    """The sandbox's processes kept some of their CPU time from the kernel's accounts."""
 
 
 class Sandbox:
@@ -325,6 +329,9 @@ class Sandbox:
         after = process_tree(self.pid)
         if before is None or after is None:
             return value, seconds
+        if (hidden := uncounted_children(before, after)) is not None:
+            self._findings.append(Finding(SUSPICIOUS, f"during {probe}: {hidden}"))
+            raise CpuTimeNotMeasurable(f"the grader could not measure the CPU time of your code: {hidden}")
         return value, cpu_of_tree_between(before, after)
 
     def output(self) -> str:

@@ -55,6 +55,9 @@ class ProcessTree:
 
     root: int
     processes: dict[tuple[int, int], _Times]  # by (pid, start time): a reused pid is another process
+    # Processes that ignore SIGCHLD: the kernel reaps their children without adding the children's
+    # CPU time to any account, so whatever those children ran is missing from these readings.
+    unwaited: tuple[int, ...] = ()
 
     @property
     def pids(self) -> list[int]:
@@ -98,7 +101,29 @@ def process_tree(root: int) -> ProcessTree | None:
         reaped = (int(fields[13]) + int(fields[14])) / tick
         processes[(pid, int(fields[19]))] = _Times(own, reaped)
         waiting.extend(children.get(pid, []))
-    return ProcessTree(root, processes)
+    return ProcessTree(root, processes, tuple(pid for pid, _ in processes if _ignores_sigchld(pid)))
+
+
+def _ignores_sigchld(pid: int) -> bool:
+    """Whether the process ignores SIGCHLD (its SigIgn mask in /proc/<pid>/status)."""
+    try:
+        status = (_PROC / str(pid) / "status").read_text()
+    except OSError:
+        return False
+    for line in status.splitlines():
+        if line.startswith("SigIgn:"):
+            return bool(int(line.split()[1], 16) >> (signal.SIGCHLD - 1) & 1)
+    return False
+
+
+def uncounted_children(*trees: ProcessTree) -> str | None:
+    """Why CPU time read from these trees may be missing some (processes that ignore SIGCHLD),
+    in words for the student; None when nothing escapes them."""
+    unwaited = sorted({pid for tree in trees for pid in tree.unwaited})
+    if not unwaited:
+        return None
+    return (f"{len(unwaited)} of your processes ignored SIGCHLD, so the CPU time of the processes they"
+            " started could not be counted; do not change how child processes are reaped")
 
 
 def cpu_of_started_processes(before: ProcessTree, after: ProcessTree) -> float:
@@ -127,7 +152,7 @@ def cpu_of_tree_between(before: ProcessTree, after: ProcessTree) -> float:
     one that waited for it, an ancestor in the tree (the sandbox's supervisor is the subreaper
     of every orphan), so the difference of the totals holds exactly what ran in between. Not
     counted: a child whose parent ignores SIGCHLD, since the kernel then reaps it without
-    crediting anyone.
+    crediting anyone (see `uncounted_children`).
     """
     return _total(after) - _total(before)
 

@@ -227,6 +227,61 @@ def test_each_thread_draws_its_own_reproducible_coins(tmp_path):
     assert runs[0][1] != runs[2][1], "another seed forced the same switches"
 
 
+OLDER_THREADS = """
+    import queue, threading
+    LOCK = None  # or a threading.Lock(): the version that holds one
+    jobs = queue.Queue()
+
+    def add_forever():
+        while (counter := jobs.get()) is not None:
+            if LOCK is None:
+                counter.value += 1  # the read-modify-write, in a thread started before any block
+            else:
+                with LOCK:
+                    counter.value += 1
+            jobs.task_done()
+
+    workers = [threading.Thread(target=add_forever, daemon=True) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+
+    class Counter:
+        value = 0
+        def increment(self):
+            jobs.put(self)
+
+    def stop():
+        for worker in workers:
+            jobs.put(None)
+        for worker in workers:
+            worker.join()
+"""
+
+
+@pytest.mark.parametrize("locked", [False, True], ids=["unlocked", "locked"])
+def test_threads_started_before_the_block_are_preempted_too(tmp_path, locked):
+    """Work handed to threads started at import (the loop they already run, and what they call
+    later) is preempted like work of threads started inside the block."""
+    source = OLDER_THREADS.replace("LOCK = None", "LOCK = threading.Lock()" if locked else "LOCK = None")
+    module = load(tmp_path, "locked" if locked else "unlocked", source)
+    try:
+        totals = []
+        for seed in range(3):
+            counter = module.Counter()
+            hammer(counter, seed, module)
+            module.jobs.join()
+            totals.append(counter.value)
+    finally:
+        module.stop()
+    if locked:
+        assert totals == [800] * 3
+    else:
+        assert all(total < 800 for total in totals), totals
+    blocks = drain_blocks()
+    assert instrumentation_problems(blocks, expected_blocks=3, expected_caller=__file__) == []
+    assert [block.get("threads_joined") for block in blocks] == [3] * 3
+
+
 def test_each_block_reports_what_it_watched(tmp_path):
     module = load(tmp_path, "locked")
     hammer(module.Counter(), 5, module)
@@ -261,6 +316,7 @@ def clean_block(**changes):
     ({}, None),
     ({"threads_bypassed": 2}, "2 thread(s) were started around the race check"),
     ({"threads_lost": 1}, "1 thread(s) removed the race check's tracer"),
+    ({"threads_unwatched": 2}, "2 thread(s) started before it were running your code where it could not be traced"),
     ({"threads_never_traced": 3}, "3 thread(s) started in it were never traced"),
     ({"rate": 0.0}, "forced thread switches at rate 0.0"),
     ({"switches": 300}, "only 300 thread switches were forced in 7200 steps"),

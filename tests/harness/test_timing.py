@@ -21,6 +21,7 @@ from grader.harness.timing import (
     judge_speedup,
     process_tree,
     restore_affinity,
+    uncounted_children,
     usable_cores,
 )
 
@@ -188,6 +189,24 @@ def test_cpu_of_tree_between_counts_every_process_and_not_sleep(python_child):
     # 0.6 s of work, give or take /proc's ticks (1/100 s for utime and stime of each process)
     # and the forks' own start-up
     assert 0.5 <= used <= 0.8, f"0.6 CPU seconds of three processes measured as {used:.2f} s"
+
+
+@linux_only
+def test_a_process_that_ignores_sigchld_makes_its_childrens_cpu_uncounted(python_child):
+    """Its children are reaped by the kernel with their CPU time credited to nobody: the
+    readings name it, and a process that reaps as usual is not named."""
+    usual = python_child("import sys; sys.stdin.readline()")
+    ignoring = python_child("""
+        import signal, sys
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+        print("ready", flush=True)
+        sys.stdin.readline()
+    """)
+    assert ignoring.stdout.readline().strip() == "ready"
+    usual_tree, ignoring_tree = process_tree(usual.pid), process_tree(ignoring.pid)
+    assert usual_tree.unwaited == () and uncounted_children(usual_tree) is None
+    assert ignoring_tree.unwaited == (ignoring.pid,)
+    assert "ignored SIGCHLD" in uncounted_children(usual_tree, ignoring_tree)
 
 
 def test_process_tree_of_a_process_that_is_gone_is_none():
