@@ -146,11 +146,11 @@ def test_opposite_transfers_do_not_deadlock(schedules):
             for _ in range(100):
                 accounts.transfer(src, dst, 1)
 
-        with forced_interleavings([bank], seed):
+        with forced_interleavings([bank], seed) as block:
             run_at_once([lambda: pay("alice", "bob"), lambda: pay("bob", "alice")])
-        assert balances(accounts, ["alice", "bob"]) == {"alice": 1000, "bob": 1000}, (
-            f"100 transfers each way should leave both at 1000 ({schedules.replay_hint()})"
-        )
+        final = balances(accounts, ["alice", "bob"])
+        assert final == {"alice": 1000, "bob": 1000}, schedules.failure(
+            f"lost update: 100 transfers each way should leave both at 1000, not {final}.", block)
 
 
 def test_total_never_sees_money_in_flight(schedules):
@@ -171,11 +171,10 @@ def test_total_never_sees_money_in_flight(schedules):
             while not transfers_done.is_set():
                 totals.append(accounts.total())
 
-        with forced_interleavings([bank], seed):
+        with forced_interleavings([bank], seed) as block:
             run_at_once([pay, audit])
         wrong = [total for total in totals if total != 3000]
-        assert not wrong, (
+        assert not wrong, schedules.failure(
             f"money in flight: total() returned {sorted(set(wrong))} in {len(wrong)} of {len(totals)} calls"
             " while transfers ran, instead of 3000. total() must not add up the balances while a"
-            f" transfer is half done. ({schedules.replay_hint()})"
-        )
+            " transfer is half done.", block)

@@ -14,14 +14,21 @@ A timed unit test would flake on a shared machine; the goals live here instead, 
   the reference passes every run, the mutants that lack parallelism fail every run;
 * grading throughput (`--throughput N`): a class of N made of the kit's own files (see
   grader/batch/sample.py) graded by the batch grader with one job and with the default
-  jobs; the goal is 20 s per student or less with the default, and identical grades.
+  jobs; the goal is 20 s per student or less with the default, and identical grades;
+* the student's side (`--student-side`), in a released template: the visible tests of each
+  exercise on each of its mutants (goal: 10 s or less on wrong code too), how many failed race
+  checks tell the story of their interleaving and how many deadlocks name their cycle (goal:
+  all), and `status` on the stubs, the references and a mix (goal: 10 s or less).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,8 +42,10 @@ from typing import Any
 from grader.batch.discover import discover
 from grader.batch.run import ClassGrading, grade_class
 from grader.batch.sample import sample_class
+from grader.batch.visible import STUDENT_PYTEST
 from grader.harness.timing import usable_cores
 from grader.manifest import Exercise, load_exercises
+from grader.release import release
 from grader.runner import SuiteRun, run_hidden_suites, submission_with
 
 _RUN_NUMBER = re.compile(r"(?:run|seed)(\d+)")
@@ -62,6 +71,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                         help="measure only the stability table (keeps the other tables of earlier runs)")
     parser.add_argument("--throughput", type=int, default=None, metavar="N",
                         help="measure only the grading throughput of a class of N (keeps the other tables)")
+    parser.add_argument("--student-side", action="store_true",
+                        help="measure only the visible tests on wrong code and the student's commands"
+                             " (keeps the other tables)")
     parser.add_argument("--output", type=Path, default=Path("benchmark.md"), help="where to write the table")
     parser.set_defaults(run=run)
 
@@ -249,6 +261,12 @@ TABLES = {
     "speedup": ("Speedup checks with a noisy neighbour busy half of one core (goal: the reference"
                 " passes every run, each mutant fails every run)",
                 ["exercise", "candidate", "test", "verdicts"]),
+    "visible": ("Visible tests of each exercise on each of its mutants, in a released template (goals: 10 s"
+                " or less; every failed race check tells its interleaving, every deadlock names its cycle)",
+                ["exercise", "mutants", "median s", "slowest", "race failures with a story",
+                 "deadlocks with their cycle"]),
+    "status": ("`python -m student_runtime status` in a released template (goal: 10 s or less)",
+               ["exercise files", "seconds (best of 3)", "states"]),
     "throughput": ("Grading throughput: a class made of the kit's own files, every exercise (goal: 20 s per"
                    " student or less with the default jobs, and the same grades with one job)",
                    ["students", "jobs", "seconds", "seconds per student", "grader failures",
@@ -273,6 +291,66 @@ def throughput_rows(class_size: int) -> list[list[str]]:
     return rows
 
 
+# A failed visible race check, and one that tells its story; a deadlock, and one naming its cycle.
+_RACE_FAILURE = "thread switches again"
+_STORY = re.compile(r"was paused in")
+_DEADLOCK = re.compile(r"^\S*:\d+: deadlock: |^deadlock: ")
+_CYCLE = re.compile(r" holds .* waits for ")
+
+
+def student_side_rows(exercises: Sequence[Exercise]) -> tuple[list[list[str]], list[list[str]]]:
+    """The visible tests on every mutant, and `status`, in a release of `exercises`, run as a
+    student runs them (the kit's own plugin left out)."""
+    environment = {**os.environ, "PYTEST_ADDOPTS": STUDENT_PYTEST}
+    visible, status = [], []
+    with tempfile.TemporaryDirectory() as root:
+        template, copy = Path(root) / "template", Path(root) / "copy"
+        release(template, exercises)
+
+        def fresh(modules: Sequence[tuple[Exercise, Path]]) -> Path:
+            shutil.rmtree(copy, ignore_errors=True)
+            shutil.copytree(template, copy)
+            for exercise, module in modules:
+                shutil.copyfile(module, exercise.module_file(copy))
+            return copy
+
+        for exercise in exercises:
+            seconds, races, deadlocks = {}, [0, 0], [0, 0]
+            for mutant in exercise.mutants():
+                completed, seconds[mutant.name] = _timed(
+                    subprocess.run, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                     f"exercises/{exercise.id}"],
+                    cwd=fresh([(exercise, mutant.path)]), env=environment, capture_output=True, text=True, timeout=900)
+                for line in completed.stdout.splitlines():
+                    if _RACE_FAILURE in line:
+                        races[0], races[1] = races[0] + bool(_STORY.search(line)), races[1] + 1
+                    elif _DEADLOCK.search(line):
+                        deadlocks[0], deadlocks[1] = deadlocks[0] + bool(_CYCLE.search(line)), deadlocks[1] + 1
+            slowest = max(seconds, key=seconds.get)
+            visible.append([exercise.id, str(len(seconds)), f"{statistics.median(seconds.values()):.1f}",
+                            f"{slowest} {seconds[slowest]:.1f} s", f"{races[0]} of {races[1]}",
+                            f"{deadlocks[0]} of {deadlocks[1]}"])
+            print(f"  {exercise.id}: slowest {slowest} {seconds[slowest]:.1f} s", flush=True)
+        candidates = {
+            "untouched stubs": [],
+            "references": [(exercise, exercise.module_file()) for exercise in exercises],
+            "a mutant per exercise": [(exercise, exercise.mutants()[0].path) for exercise in exercises],
+        }
+        for name, modules in candidates.items():
+            root_copy = fresh(modules)
+            times, output = [], ""
+            for _ in range(3):
+                completed, took = _timed(subprocess.run, [sys.executable, "-m", "student_runtime", "status"],
+                                         cwd=root_copy, env=environment, capture_output=True, text=True, timeout=300)
+                times.append(took)
+                output = completed.stdout
+            rows = [line for line in output.splitlines() if any(line.startswith(e.id) for e in exercises)]
+            states = Counter(state for state in ("not started", "failing", "passing")
+                             for line in rows if f" {state} " in f"{line} ")
+            status.append([name, f"{min(times):.1f}", ", ".join(f"{count} {state}" for state, count in states.items())])
+    return visible, status
+
+
 def render(rows: dict[str, list[list[str]]], header: str) -> str:
     lines = [header, ""]
     for key, (title, columns) in TABLES.items():
@@ -289,13 +367,21 @@ def run(arguments: argparse.Namespace) -> int:
     that one exercise, or one table, can be measured again without measuring everything."""
     results_path = arguments.output.with_suffix(".json")
     results = _load_results(results_path)
+    if arguments.student_side:
+        print("measuring the student's side in a released template ...", flush=True)
+        visible, status = student_side_rows([e for e in load_exercises()
+                                             if not arguments.exercise or e.id in arguments.exercise])
+        results["student_side"] = {"measured": f"Python {sys.version.split()[0]}, {usable_cores()} usable cores",
+                                   "rows": {"visible": visible, "status": status}}
+        results_path.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     if arguments.throughput:
         print(f"grading a sample class of {arguments.throughput} ...", flush=True)
         results["throughput"] = {"measured": f"Python {sys.version.split()[0]}, {usable_cores()} usable cores",
                                  "rows": throughput_rows(arguments.throughput)}
         results_path.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     for exercise in load_exercises():
-        if arguments.throughput or (arguments.exercise and exercise.id not in arguments.exercise):
+        chosen = not arguments.exercise or exercise.id in arguments.exercise
+        if arguments.throughput or arguments.student_side or not chosen:
             continue
         print(f"benchmarking {exercise.id} ...", flush=True)
         started = time.perf_counter()
@@ -320,6 +406,9 @@ def run(arguments: argparse.Namespace) -> int:
             notes.append(f"- {exercise.id}: " + "; ".join(f"{what}: {note}" for what, note in measured.items()))
             for key in TABLES:
                 merged[key] += results[exercise.id]["tables"].get(key, [])
+    if "student_side" in results:
+        notes.append(f"- the student's side: {results['student_side']['measured']}")
+        merged.update(results["student_side"]["rows"])
     if "throughput" in results:
         notes.append(f"- grading throughput: {results['throughput']['measured']}")
         merged["throughput"] = results["throughput"]["rows"]
@@ -337,7 +426,7 @@ def _load_results(path: Path) -> dict[str, Any]:
         return {}
     results = json.loads(path.read_text(encoding="utf-8"))
     for key, entry in results.items():
-        if key != "throughput" and "rows" in entry:
+        if key not in ("throughput", "student_side") and "rows" in entry:
             tables = entry.pop("rows")
             tables["verdicts"] = tables.pop("stability", [])
             entry["tables"], entry["measured"] = tables, {"all tables": entry["measured"]}
