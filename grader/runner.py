@@ -7,10 +7,7 @@ read from the JSON report the plugin writes, never from pytest's console output.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -20,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.manifest import KIT_ROOT, Exercise
+from student_runtime.processes import NEW_SESSION, stop_session
 
 
 @dataclass(frozen=True)
@@ -68,26 +66,16 @@ def run_hidden_suites(
             command += ["-k", select]
         command += list(extra_args)
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                   cwd=KIT_ROOT, start_new_session=True)
+                                   cwd=KIT_ROOT, start_new_session=NEW_SESSION)
         try:
             output, _ = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            _kill_session(process)
+            stop_session(process)
             raise RuntimeError(f"the grading run took longer than {timeout:.0f} s and was stopped") from None
         if not report_path.exists():
             raise RuntimeError(f"pytest wrote no report (exit code {process.returncode}):\n{output[-6000:]}")
         report = json.loads(report_path.read_text(encoding="utf-8"))
     return SuiteRun(report, process.returncode, output)
-
-
-def _kill_session(process: subprocess.Popen[str]) -> None:
-    """Kill the run and every process it started (they share its session)."""
-    if hasattr(os, "killpg"):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-    process.kill()
-    with contextlib.suppress(subprocess.TimeoutExpired):  # a process that left the session may hold the pipe
-        process.communicate(timeout=10)
 
 
 def submission_with(exercise: Exercise, module_source: Path, root: Path) -> Path:

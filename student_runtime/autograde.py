@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,6 +111,16 @@ def _deepest_line(excinfo: pytest.ExceptionInfo[BaseException], test_folder: Pat
 def _collect_error_message(text: str) -> str:
     errors = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
     return " ".join(errors[-2:]) if errors else (text.strip().splitlines() or ["cannot be imported"])[-1]
+
+
+def visible_tests_command(exercise_id: str, outcomes: Path, options: Sequence[str] = ()) -> list[str]:
+    """The pytest run of one exercise's visible tests that records each test's outcome in
+    `outcomes`. The repository's conftest.py files and addopts take no part, so that nothing
+    but the exercise's module and tests decides a result; anyio's plugin (httpx brings it, no
+    exercise uses it) is left out: it takes a third of pytest's start-up time."""
+    return [sys.executable, "-m", "pytest", f"exercises/{exercise_id}",
+            "-p", "student_runtime.autograde", "--outcomes", str(outcomes),
+            "--noconftest", "-o", "addopts=", "-p", "no:cacheprovider", "-p", "no:anyio", *options]
 
 
 # -- the record of one run, read back by the autograder --------------------------------------

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from student_runtime.autograde import POINTS_PER_TEST, RunRecord, classroom_tests
+from student_runtime.autograde import visible_tests_command
+from student_runtime.processes import NEW_SESSION, stop_session
 from student_runtime.exercises import ExerciseInfo, ListingError, find_exercise, read_listing
 
 NOT_STARTED, FAILING, PASSING = "not started", "failing", "passing"
@@ -131,13 +132,9 @@ class ExerciseRun:
 
 def pytest_command(exercise: ExerciseInfo, outcomes: Path, *, leave_out_timing: bool,
                    options: Sequence[str] = ()) -> list[str]:
-    """The pytest run of one exercise's visible tests, recording each test's outcome in `outcomes`.
-    Like the autograder, it ignores conftest.py files and addopts, so both see the same results;
-    it leaves out anyio's plugin (httpx brings it), which no exercise uses and which takes a third
-    of pytest's start-up time."""
-    command = [sys.executable, "-m", "pytest", f"exercises/{exercise.id}",
-               "-p", "student_runtime.autograde", "--outcomes", str(outcomes),
-               "--noconftest", "-o", "addopts=", "-p", "no:cacheprovider", "-p", "no:anyio", *options]
+    """The autograder's pytest run of one exercise (the same results), without the timing tests
+    when `leave_out_timing`."""
+    command = visible_tests_command(exercise.id, outcomes, options)
     if leave_out_timing:
         command += ["-m", f"not {TIMING_MARKER}"]
     return command
@@ -154,7 +151,7 @@ def run_all(workspace: Workspace, exercises: Sequence[ExerciseInfo],
             outcomes.touch()
             process = subprocess.Popen(pytest_command(exercise, outcomes, leave_out_timing=True),
                                        cwd=workspace.root, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL, start_new_session=(os.name == "posix"))
+                                       stderr=subprocess.DEVNULL, start_new_session=NEW_SESSION)
             started.append((exercise, outcomes, process))
         end = time.monotonic() + deadline
         runs = []
@@ -168,7 +165,7 @@ def run_all(workspace: Workspace, exercises: Sequence[ExerciseInfo],
                 runs.append(_finished_run(exercise, outcomes, timed_out))
         finally:
             for _, _, process in started:
-                _stop(process)
+                stop_session(process)
     return runs
 
 
@@ -224,19 +221,6 @@ def _without_noise(lines: Iterable[str]) -> Iterable[str]:
 
 def _finished_run(exercise: ExerciseInfo, outcomes: Path, timed_out: float | None) -> ExerciseRun:
     return ExerciseRun(exercise, RunRecord.read(outcomes.read_text(encoding="utf-8").splitlines(), timed_out))
-
-
-def _stop(process: subprocess.Popen[Any]) -> None:
-    """Kill the run and whatever it started, unless it ended."""
-    if process.poll() is not None:
-        return
-    if os.name == "posix":
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    process.kill()
-    process.wait()
 
 
 def next_exercise(runs: Sequence[ExerciseRun]) -> ExerciseRun | None:

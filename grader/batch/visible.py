@@ -21,7 +21,6 @@ import dataclasses
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -37,6 +36,7 @@ from grader.release.template import RUNTIME
 from grader.scoring import REPORT_VERSION
 from student_runtime.cli.autograde import RESULTS_FOLDER
 from student_runtime.exercises import Listing, read_listing
+from student_runtime.processes import NEW_SESSION, stop_session
 
 # The command's own limit per exercise; the grader stops the confined process a little later.
 SECONDS_PER_EXERCISE = 300
@@ -103,14 +103,11 @@ def _run_confined(arguments: list[str], cwd: Path, scratch: Path) -> dict[str, s
     environment.update(TMPDIR=str(scratch / "tmp"), PYTEST_ADDOPTS=STUDENT_PYTEST)
     process = subprocess.Popen([sys.executable, "-m", "grader.batch.visible", *arguments], cwd=cwd, env=environment,
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                               start_new_session=os.name == "posix")
+                               start_new_session=NEW_SESSION)
     try:
         output, _ = process.communicate(timeout=SECONDS_PER_EXERCISE + 60)
     except subprocess.TimeoutExpired:
-        if os.name == "posix":
-            os.killpg(process.pid, signal.SIGKILL)
-        process.kill()
-        process.communicate()
+        stop_session(process)
         raise RuntimeError("the visible tests outlived their time limit") from None
     # The launcher's first line, written before the student's code could run.
     return json.loads(output.split("\n", 1)[0])

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from typing import Any
 
 from student_runtime import autograde
 from student_runtime.exercises import ExerciseInfo, Listing, ListingError, find_exercise, read_listing
+from student_runtime.processes import NEW_SESSION, stop_session
 
 RESULTS_FOLDER = "autograde-results"
 RESULTS_FILE = "autograde-results.json"
@@ -81,13 +81,7 @@ def grade_exercise(root: Path, listing: Listing, exercise: ExerciseInfo, timeout
     with tempfile.TemporaryDirectory(prefix="autograde-") as scratch:
         outcomes = Path(scratch) / "outcomes.jsonl"
         outcomes.touch()
-        command = [
-            sys.executable, "-m", "pytest", f"exercises/{exercise.id}",
-            "-p", "student_runtime.autograde", "--outcomes", str(outcomes),
-            # the repository's conftest.py files and addopts take no part in grading
-            "--noconftest", "-o", "addopts=-ra", "-p", "no:cacheprovider",
-        ]
-        timed_out = _run(command, root, timeout)
+        timed_out = _run(autograde.visible_tests_command(exercise.id, outcomes, ["-ra"]), root, timeout)
         record = autograde.RunRecord.read(outcomes.read_text(encoding="utf-8").splitlines(), timed_out)
     return autograde.classroom_result(autograde.classroom_tests(exercise, record, edited))
 
@@ -95,18 +89,12 @@ def grade_exercise(root: Path, listing: Listing, exercise: ExerciseInfo, timeout
 def _run(command: list[str], cwd: Path, timeout: float) -> float | None:
     """Run command with its output in the step's log; stop it and all it started after
     `timeout` seconds, and return that timeout, or None when it ended by itself."""
-    process = subprocess.Popen(command, cwd=cwd, start_new_session=(os.name == "posix"))
+    process = subprocess.Popen(command, cwd=cwd, start_new_session=NEW_SESSION)
     try:
         process.wait(timeout=timeout)
         return None
     except subprocess.TimeoutExpired:
-        if os.name == "posix":
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        process.kill()
-        process.wait()
+        stop_session(process)
         print(f"stopped the tests after {timeout:.0f} s", flush=True)
         return timeout
 
