@@ -7,14 +7,17 @@ it imported from `threading` or `_thread`) is swapped for a stand-in that makes 
 put back afterwards. They lock exactly like the real ones, which they wrap.
 
 `LockWatch.wait()` waits for the check's threads and, as soon as some of them wait for each
-other's locks around a cycle, returns a report in plain data. `find_cycle(report)` and
-`deadlock_story(cycle)` turn it into words; they are pure, so the process that judges can tell
-the story from the data alone, checking it as it goes. A cycle counts only when it is seen twice
-with every wait and every hold in it unchanged in between (the same acquire() calls, told apart
-by tokens): each thread of it was then blocked all along on a lock the next one held all along,
-and none of them can ever release one. So a report is never a false alarm. A hang that is not such
-a cycle (a thread waiting on an Event, an endless loop, locks created before the watch) gives no
-report, and the caller falls back on its usual message.
+other's locks around a cycle, or for a lock whose holder has ended, returns a report in plain
+data. `find_deadlock(report)` and `deadlock_story(found)` turn it into words; they are pure, so
+the process that judges can tell the story from the data alone, checking it as it goes. A wait
+or a hold counts only when it is seen twice unchanged in between (the same acquire() calls, told
+apart by tokens). A cycle then had each of its threads blocked all along on a lock the next one
+held all along, so none of them can ever release one; a lock whose holder had ended before the
+first look and still held it at the second was abandoned for good, since the lock was taken and
+never released. (Both take a lock to be released by the thread that took it, as `with lock:`
+does.) So a report is never a false alarm. A hang that is neither (a thread waiting on an Event,
+an endless loop, locks created before the watch) gives no report, and the caller falls back on
+its usual message.
 """
 
 from __future__ import annotations
@@ -193,8 +196,12 @@ class LockWatch:
             frame = frame.f_back
         return fallback or "?"
 
-    def _snapshot(self) -> tuple[dict[int, tuple[int, int, str]], dict[int, tuple[int, int, str]]]:
-        return dict(self._waits), dict(self._holds)
+    def _snapshot(self, _current_frames: Callable[[], dict[int, Any]] = sys._current_frames) -> _Snapshot:
+        """The waits, the holds, and the holders that had ended once the holds were copied (a
+        thread that runs has a frame; one that took a lock but has none had ended)."""
+        waits, holds = dict(self._waits), dict(self._holds)
+        running = _current_frames().keys()
+        return waits, holds, frozenset(ident for ident, _, _ in holds.values() if ident not in running)
 
     def wait(self, finished: Callable[[float], bool], seconds: float | None,
              names: Mapping[int, str] = types.MappingProxyType({})) -> dict[str, Any] | None:
@@ -211,8 +218,10 @@ class LockWatch:
             if deadline is not None and time.monotonic() >= deadline:
                 return None
             later = self._snapshot()
-            if earlier is not None and _stable_cycle(*_plain_pair(earlier, later, str)) is not None:
-                return self._report(earlier, later, names)
+            if earlier is not None:
+                plain = _plain_pair(earlier, later, str)
+                if _stable_cycle(*plain) is not None or _abandoned(*plain):
+                    return self._report(earlier, later, names)
             earlier = later
 
     def _report(self, earlier: Any, later: Any, names: Mapping[int, str]) -> dict[str, Any]:
@@ -224,7 +233,7 @@ class LockWatch:
 
         first, second = _plain_pair(earlier, later, name)
         frames = sys._current_frames()
-        stuck = {*later[0], *(ident for ident, _, _ in later[1].values())}
+        stuck = {*later[0], *(ident for ident, _, _ in later[1].values())}  # an ended one has no frame
         places = self._places([frames[ident] for ident in stuck if ident in frames])
         locks = []
         for number in sorted({row[1] for row in second["waits"]} | {row[0] for row in second["holds"]}):
@@ -341,11 +350,27 @@ class Cycle:
     behind: tuple[tuple[str, LockName], ...]  # other threads waiting for a lock of the cycle
 
 
-def _plain_pair(earlier: Any, later: Any, name: Callable[[int], str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    def plain(snapshot: Any) -> dict[str, Any]:
-        waits, holds = snapshot
+@dataclass(frozen=True)
+class Abandoned:
+    """A lock whose holder ended without releasing it, and the threads that wait for it (with
+    where each waits)."""
+
+    thread: str
+    lock: LockName
+    held_at: str
+    waiters: tuple[tuple[str, str], ...]
+
+
+_Snapshot = tuple[dict[int, tuple[int, int, str]], dict[int, tuple[int, int, str]], frozenset[int]]
+
+
+def _plain_pair(earlier: _Snapshot, later: _Snapshot,
+                name: Callable[[int], str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    def plain(snapshot: _Snapshot) -> dict[str, Any]:
+        waits, holds, ended = snapshot
         return {"waits": [[name(ident), lock, token, at] for ident, (lock, token, at) in waits.items()],
-                "holds": [[lock, name(ident), token, at] for lock, (ident, token, at) in holds.items()]}
+                "holds": [[lock, name(ident), token, at] for lock, (ident, token, at) in holds.items()],
+                "ended": sorted(name(ident) for ident in ended)}
 
     return plain(earlier), plain(later)
 
@@ -370,9 +395,9 @@ def _rows(snapshot: Any, field: str, kinds: tuple[type, ...]) -> list[list[Any]]
     return checked
 
 
-def _stable_cycle(earlier: Any, later: Any) -> tuple[list[str], dict[str, list[Any]], dict[int, list[Any]]] | None:
-    """The threads of a cycle of waits that is the same in both snapshots (rotated to start
-    with the first thread by name), with the waits and holds that stayed; None if there is none."""
+def _stable(earlier: Any, later: Any) -> tuple[dict[str, list[Any]], dict[int, list[Any]]]:
+    """The waits (thread -> [lock, where]) and holds (lock -> [thread, where]) of the later
+    snapshot that are the same acquire() calls in the earlier one."""
     waits = {}
     before = {row[0]: row[1:3] for row in _rows(earlier, "waits", (str, int, int, str))}
     for thread, lock, token, at in _rows(later, "waits", (str, int, int, str)):
@@ -383,6 +408,13 @@ def _stable_cycle(earlier: Any, later: Any) -> tuple[list[str], dict[str, list[A
     for lock, thread, token, at in _rows(later, "holds", (int, str, int, str)):
         if before.get(lock) == [thread, token]:
             holds[lock] = [thread, at]
+    return waits, holds
+
+
+def _stable_cycle(earlier: Any, later: Any) -> tuple[list[str], dict[str, list[Any]], dict[int, list[Any]]] | None:
+    """The threads of a cycle of waits that is the same in both snapshots (rotated to start
+    with the first thread by name), with the waits and holds that stayed; None if there is none."""
+    waits, holds = _stable(earlier, later)
     for start in sorted(waits, key=_natural):
         path = [start]
         while True:
@@ -402,6 +434,50 @@ def _natural(name: str) -> list[Any]:
     return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name)]
 
 
+def _abandoned(earlier: Any, later: Any) -> dict[int, tuple[str, str, list[list[str]]]]:
+    """lock -> (its holder, where it was taken, [[waiter, where it waits], ...]) for each lock
+    held in both snapshots by a thread that had ended at the first, and waited for in both."""
+    ended = earlier.get("ended", [])
+    if type(ended) is not list or len(ended) > _MOST_ROWS or any(type(thread) is not str for thread in ended):
+        raise ValueError("ended")
+    waits, holds = _stable(earlier, later)
+    ended_names = {_text(thread) for thread in ended}
+    gone = {lock: held for lock, held in holds.items() if held[0] in ended_names}
+    found: dict[int, tuple[str, str, list[list[str]]]] = {}
+    for thread in sorted(waits, key=_natural):
+        lock, at = waits[thread]
+        if lock in gone:
+            found.setdefault(lock, (*gone[lock], []))[2].append([thread, at])
+    return found
+
+
+def _lock_names(report: dict[str, Any]) -> dict[int, LockName]:
+    names = {}
+    for number, path, key, created in report["locks"][:_MOST_ROWS]:
+        if type(number) is not int or (path is not None and type(path) is not str) or (
+                key is not None and type(key) is not str):
+            raise ValueError("locks")
+        names[number] = LockName(None if path is None else _text(path), None if key is None else _text(key),
+                                 _text(created))
+    return names
+
+
+def find_deadlock(report: Any) -> Cycle | tuple[Abandoned, ...] | None:
+    """What a report shows, checked as untrusted data: a cycle of lock waits, else the locks
+    that ended threads left held while others wait for them (first waiter first), else None
+    (also when it is not what `LockWatch.wait()` writes)."""
+    cycle = find_cycle(report)
+    if cycle is not None:
+        return cycle
+    try:
+        found = _abandoned(report["earlier"], report["later"])
+        names = _lock_names(report)
+        return tuple(Abandoned(thread, names[lock], at, tuple(map(tuple, waiters)))
+                     for lock, (thread, at, waiters) in found.items()) or None
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+        return None
+
+
 def find_cycle(report: Any) -> Cycle | None:
     """The lock cycle a report shows, checked as untrusted data: None if it shows none or is
     not what `LockWatch.wait()` writes."""
@@ -412,13 +488,7 @@ def find_cycle(report: Any) -> Cycle | None:
         if found is None:
             return None
         threads, waits, holds = found
-        names = {}
-        for number, path, key, created in report["locks"][:_MOST_ROWS]:
-            if type(number) is not int or (path is not None and type(path) is not str) or (
-                    key is not None and type(key) is not str):
-                return None
-            names[number] = LockName(None if path is None else _text(path), None if key is None else _text(key),
-                                     _text(created))
+        names = _lock_names(report)
         steps = []
         for index, thread in enumerate(threads):
             held = waits[threads[index - 1]][0]
@@ -431,9 +501,13 @@ def find_cycle(report: Any) -> Cycle | None:
         return None
 
 
-def deadlock_story(cycle: Cycle, noun: str | None = None) -> str:
-    """The cycle in words: who holds which lock (taken at which line) and waits for which.
-    `noun` says what the key of a lock stored in a dict names ("account": the lock of account "a")."""
+def deadlock_story(found: Cycle | tuple[Abandoned, ...], noun: str | None = None) -> str:
+    """What `find_deadlock` found, in words: who holds which lock (taken at which line) and
+    waits for which, or who ended holding a lock that others wait for. `noun` says what the key
+    of a lock stored in a dict names ("account": the lock of account "a")."""
+    if not isinstance(found, Cycle):
+        return _abandoned_story(found, noun)
+    cycle = found
     mentioned: set[LockName] = set()
 
     def lock(name: LockName) -> str:
@@ -463,4 +537,17 @@ def deadlock_story(cycle: Cycle, noun: str | None = None) -> str:
         threads = [thread for thread, waited in cycle.behind if waited == name]
         together = threads[0] if len(threads) == 1 else f"{', '.join(threads[:-1])} and {threads[-1]}"
         story += f" {together} wait{'s' if len(threads) == 1 else ''} for {lock(name)} too."
+    return story
+
+
+def _abandoned_story(abandoned: tuple[Abandoned, ...], noun: str | None) -> str:
+    first, *others = abandoned
+    waiters = [thread for thread, _ in first.waiters]
+    together = waiters[0] if len(waiters) == 1 else f"{', '.join(waiters[:-1])} and {waiters[-1]}"
+    places = sorted({at for _, at in first.waiters}, key=_natural)
+    story = (f"{first.thread} ended while it still held {first.lock.first(noun)}, taken at {first.held_at}:"
+             f" nothing will ever release it, and {together} wait{'s' if len(waiters) == 1 else ''} for it"
+             f" at {', '.join(places)} forever.")
+    if others:
+        story += f" {len(others)} more lock{'s were' if len(others) > 1 else ' was'} left held the same way."
     return story

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 import bank
-from student_runtime.deadlock import LockWatch, deadlock_story, find_cycle, watched_locks
+from student_runtime.deadlock import Cycle, LockWatch, deadlock_story, find_deadlock, watched_locks
 from student_runtime.preempt import forced_interleavings
 
 HANG_SECONDS = 5.0  # a correct bank finishes every check here in well under a second
@@ -34,12 +34,14 @@ def run_at_once(jobs: list[Callable[[], None]]) -> None:
     first error a job raised.
 
     The threads are daemons, so that a deadlocked bank fails this check instead of hanging
-    the test run. When they wait for each other's locks, the check fails at once and says who
-    holds which lock and waits for which.
+    the test run. When they wait for each other's locks, or for a lock that a thread which has
+    ended still holds, the check fails at once and says who holds which lock and waits for which.
     """
     errors: list[BaseException] = []
+    go = threading.Event()  # no job starts before every thread has, so that no two share an ident
 
     def guarded(job: Callable[[], None]) -> None:
+        go.wait()
         try:
             job()
         except BaseException as error:  # noqa: BLE001 - handed to the test's thread
@@ -55,12 +57,18 @@ def run_at_once(jobs: list[Callable[[], None]]) -> None:
                for number, job in enumerate(jobs, 1)]
     for thread in threads:
         thread.start()
-    cycle = find_cycle(LOCKS[-1].wait(finished, HANG_SECONDS))
-    if cycle is not None:
-        advice = (" Take the locks in one global order, or use one lock for the whole bank." if cycle.steps[1:] else
-                  " Take a lock with `with lock:`, which releases it even when an exception is raised, and never"
-                  " take a lock the thread already holds: threading.Lock is not reentrant.")
-        pytest.fail(f"deadlock: {deadlock_story(cycle, 'account')}{advice}", pytrace=False)
+    go.set()
+    found = find_deadlock(LOCKS[-1].wait(finished, HANG_SECONDS, {thread.ident: thread.name for thread in threads}))
+    if found is not None:
+        if not isinstance(found, Cycle):
+            advice = (" A lock taken with a bare acquire() stays held when an exception skips its release():"
+                      " take it with `with lock:`, which releases it on every way out.")
+        elif found.steps[1:]:
+            advice = " Take the locks in one global order, or use one lock for the whole bank."
+        else:
+            advice = (" Take a lock with `with lock:`, which releases it even when an exception is raised, and never"
+                      " take a lock the thread already holds: threading.Lock is not reentrant.")
+        pytest.fail(f"deadlock: {deadlock_story(found, 'account')}{advice}", pytrace=False)
     if errors:
         raise errors[0]
     stuck = sum(thread.is_alive() for thread in threads)

@@ -10,8 +10,9 @@ defaults, bound when this module is imported (before the student's module is), a
 threads with `_thread`, so that no patch of threading.Thread can run them one after another.
 
 While a probe runs, the locks the bank creates are watched (student_runtime/deadlock.py): when
-its threads get stuck waiting for each other's locks, the probe stops waiting and returns the
-report of that cycle instead of its result, [{"deadlock": report}] (a dict for `one_thread`), and
+its threads get stuck waiting for each other's locks, or for a lock that a thread which has ended
+still holds, the probe stops waiting and returns the report of it instead of its result,
+[{"deadlock": report}] (a dict for `one_thread`), and
 the threads stay stuck until the sandbox is closed. Any other hang runs into the call's deadline.
 """
 
@@ -101,8 +102,17 @@ def _held_lock(*, _lock: Callable[[], Any] = _thread.allocate_lock) -> Any:
     return lock
 
 
+def _after_the_others(afterwards: Callable[[], None], others: list[Any]) -> None:
+    """afterwards() once every lock of `others` is free (their threads have ended)."""
+    for done in others:
+        done.acquire()
+        done.release()
+    afterwards()
+
+
 def _run_together(jobs: list[Callable[[], None]], meanwhile: Callable[[], None] | None = None,
-                  watch: LockWatch | None = None, *,
+                  watch: LockWatch | None = None, afterwards: Callable[[], None] | None = None, *,
+                  _after_the_others: Callable[..., None] = _after_the_others,
                   _start: Callable[..., Any] = _thread.start_new_thread, _held_lock: Callable[[], Any] = _held_lock,
                   _barrier: type = threading.Barrier, _job: Callable[..., None] = _job,
                   _repeat_until_done: Callable[..., None] = _repeat_until_done,
@@ -114,15 +124,21 @@ def _run_together(jobs: list[Callable[[], None]], meanwhile: Callable[[], None] 
     until every job has finished. The first error that escaped a thread (only
     NotImplementedError can) is raised again here. The threads are started with _thread,
     bound here, so that no patch of threading.Thread can run them one after another.
+    `afterwards`, if given, runs on one more thread once all the others have ended, so that a
+    lock they left held keeps it waiting under the watch. It is started with the others: a
+    thread that ended cannot lend its ident to it and be mistaken for it.
     With a `watch`, returns its report as soon as the threads (named Thread-1, Thread-2, ... in
-    the order of `jobs`, then the `meanwhile` one) are stuck in a cycle of lock waits; else None.
+    the order of `jobs`, then the `meanwhile` one, then the `afterwards` one) are stuck in a cycle
+    of lock waits or waiting for a lock that an ended thread holds; else None.
     """
-    start = _barrier(_len(jobs) + (meanwhile is not None))
+    start = _barrier(_len(jobs) + (meanwhile is not None) + (afterwards is not None))
     escaped: list[BaseException] = []
     running = [_held_lock() for _ in jobs]  # each released when its job has ended
     threads = [*_zip(jobs, running)]
     if meanwhile is not None:
         threads.append((_partial(_repeat_until_done, meanwhile, running), _held_lock()))
+    if afterwards is not None:
+        threads.append((_partial(_after_the_others, afterwards, [done for _, done in threads]), _held_lock()))
     idents = [_start(_job, (job, start, done, escaped)) for job, done in threads]
     if watch is not None:
         names = {ident: f"Thread-{number}" for number, ident in _enumerate(idents, 1)}
@@ -217,13 +233,15 @@ def transfers_under_preemption(
                 value = _plain_int(seen[0]) if seen else f"raised {outcome}"
                 totals[value] = totals.get(value, 0) + 1
 
+            balances: list[list[list[Any]]] = []
             stuck = _run_together([_partial(run_plan, plan, record) for plan, record in _zip(plans, outcomes)],
-                                  meanwhile=take_total if audit else None, watch=watch)
+                                  meanwhile=take_total if audit else None, watch=watch,
+                                  afterwards=lambda: balances.append(_balances(accounts, opening)))
         if stuck is not None:
             return [{"deadlock": stuck}]
         runs.append({
             "outcomes": outcomes,
-            "balances": _balances(accounts, opening),
+            "balances": balances[0],
             "totals": [[value, seen] for value, seen in totals.items()],
         })
     return runs
@@ -252,10 +270,12 @@ def competing_withdrawals(
                     def withdraw(index: int) -> None:
                         outcomes[index] = _outcome(bank, _partial(accounts.transfer, source, sinks[index], amount))
 
-                    stuck = _run_together([_partial(withdraw, index) for index in _range(_len(sinks))], watch=watch)
+                    after: list[Any] = []
+                    stuck = _run_together([_partial(withdraw, index) for index in _range(_len(sinks))], watch=watch,
+                                          afterwards=lambda: after.append(_plain_int(accounts.balance(source))))
                 if stuck is not None:
                     break
-                results.append({"outcomes": outcomes, "source_after": _plain_int(accounts.balance(source))})
+                results.append({"outcomes": outcomes, "source_after": after[0]})
         if stuck is not None:  # one outcome, for one forced schedule at least
             return [{"deadlock": stuck}]
     return results

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from grader.harness.sandbox import Sandbox, StudentCodeHung
-from student_runtime.deadlock import deadlock_story, find_cycle
+from student_runtime.deadlock import Cycle, deadlock_story, find_deadlock
 
 SCHEDULES = 5  # forced schedules per race check; one bad schedule fails the check
 DEADLOCK_SCHEDULES = 3  # a lock-order deadlock shows up within some 50 transfers of one schedule
@@ -88,6 +88,10 @@ STUCK_LOCK_ADVICE = (
     " exception (take it with `with lock:`, which releases it on every way out), or a method"
     " that takes a lock it already holds (threading.Lock is not reentrant)."
 )
+ABANDONED_LOCK_ADVICE = (
+    "A lock taken with a bare acquire() stays held when an exception skips its release():"
+    " take it with `with lock:`, which releases it on every way out."
+)
 LOCK_ORDER_ADVICE = (
     "Acquire the locks of a transfer in one global order (for example sorted by account name)"
     " or use one lock for the whole bank."
@@ -103,8 +107,9 @@ def what_it_did(action: Action, step: dict[str, Any]) -> str:
 def call_or_report_deadlock(student: Sandbox, probe: str, *, doing: str, advice: str = STUCK_LOCK_ADVICE,
                             replay: str | None = None, timeout: float | None = None, **kwargs: Any) -> Any:
     """The probe's result; AssertionError when its threads got stuck. When the probe reports
-    them stuck in a cycle of lock waits, the message tells that cycle and the advice for it;
-    otherwise, after the deadline, `advice` and where each thread was stuck."""
+    them stuck in a cycle of lock waits, or waiting for a lock whose holder has ended, the
+    message tells who holds what and the advice for it; otherwise, after the deadline, `advice`
+    and where each thread was stuck."""
     replayed = f" ({replay})" if replay else ""
     try:
         value = student.call(probe, timeout=timeout, **kwargs)
@@ -113,11 +118,14 @@ def call_or_report_deadlock(student: Sandbox, probe: str, *, doing: str, advice:
     stuck = value[0] if isinstance(value, list) and len(value) == 1 else value
     if not (isinstance(stuck, dict) and "deadlock" in stuck):
         return value
-    cycle = find_cycle(stuck["deadlock"])
-    if cycle is None:  # its threads are stuck, but the report does not show how
+    found = find_deadlock(stuck["deadlock"])
+    if found is None:  # its threads are stuck, but the report does not show how
         raise AssertionError(f"deadlock: {doing} never finished. {advice}{replayed}")
-    remedy = STUCK_LOCK_ADVICE if len(cycle.steps) == 1 else LOCK_ORDER_ADVICE
-    raise AssertionError(f"deadlock: {doing} never finished. {deadlock_story(cycle, 'account')} {remedy}{replayed}")
+    if not isinstance(found, Cycle):
+        remedy = ABANDONED_LOCK_ADVICE
+    else:
+        remedy = STUCK_LOCK_ADVICE if len(found.steps) == 1 else LOCK_ORDER_ADVICE
+    raise AssertionError(f"deadlock: {doing} never finished. {deadlock_story(found, 'account')} {remedy}{replayed}")
 
 
 def money_problem(opening: dict[str, int], plans: list[list[Transfer]], run: dict[str, Any],

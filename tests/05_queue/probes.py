@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import _thread
 import builtins
+import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,6 +29,7 @@ from typing import Any
 from student_runtime.preempt import forced_interleavings
 
 HUNG = "hung"  # what _finish_within() reports for a call that did not return in time
+STRANDED = "stranded"  # what _joined_unless_stranded() reports for a join() nothing can ever end
 
 Lock = Callable[[], Any]
 
@@ -105,6 +108,41 @@ def _finish_within(seconds: float, work: Callable[[], Any], *, _start: Callable[
     done.acquire(True, seconds)
     if not outcome:
         return _hung
+    returned, value = outcome[0]
+    if not returned:
+        raise value
+    return value
+
+
+def _stranded(joining: int, before: frozenset[int], *,
+              _current_frames: Callable[[], dict[int, Any]] = sys._current_frames,
+              _get_ident: Callable[[], int] = _thread.get_ident,
+              _wait: Any = threading.Condition.wait.__code__, _join: Any = queue.Queue.join.__code__) -> bool:
+    """Whether the thread `joining` waits without a timeout in queue.Queue.join() while every
+    thread started since `before` (the idents alive then) has ended: then no thread is left to
+    call task_done(), and that join() never returns."""
+    frames = _current_frames()
+    if frames.keys() - before - {joining, _get_ident()}:
+        return False
+    frame = frames.get(joining)
+    return (frame is not None and frame.f_code is _wait and frame.f_locals.get("timeout") is None
+            and frame.f_back is not None and frame.f_back.f_code is _join)
+
+
+def _joined_unless_stranded(pool: Any, before: frozenset[int], *, _start: Callable[..., Any] = _thread.start_new_thread,
+                            _held_lock: Lock = _held_lock, _run_and_keep: Callable[..., None] = _run_and_keep,
+                            _joined: Callable[[Any], Any] = _joined, _stranded: Callable[..., bool] = _stranded,
+                            _partial: type = partial, _stranded_answer: str = STRANDED) -> Any:
+    """_joined(pool) on a helper thread, or STRANDED as soon as two looks 0.1 s apart find it
+    waiting in queue.Queue.join() with every thread of the pool ended (see _stranded)."""
+    outcome: list[tuple[bool, Any]] = []
+    done = _held_lock()
+    joining = _start(_run_and_keep, (_partial(_joined, pool), outcome, done))
+    looks = 0
+    while not done.acquire(True, 0.1):
+        looks = looks + 1 if _stranded(joining, before) else 0
+        if looks == 2:
+            return _stranded_answer
     returned, value = outcome[0]
     if not returned:
         raise value
@@ -377,20 +415,28 @@ def _planned(step: list[str], *,
 
 
 def failing_tasks(pool_module: ModuleType, n_workers: int, plan: list[list[str]], then: list[str], *,
-                  _pool: Callable[..., Any] = _pool, _joined: Callable[[Any], Any] = _joined,
+                  _pool: Callable[..., Any] = _pool, _joined: Callable[..., Any] = _joined_unless_stranded,
                   _planned: Callable[..., str] = _planned, _echo: Callable[[Any], Any] = _echo,
                   _threads_started_since: Callable[..., list[threading.Thread]] = _threads_started_since,
                   _enumerate: Callable[[], list[threading.Thread]] = threading.enumerate, _set: type = set,
-                  _len: Callable[[Any], int] = len) -> dict[str, Any]:
-    """join() after a batch in which some tasks raise, and after a second batch of tokens."""
+                  _current_frames: Callable[[], dict[int, Any]] = sys._current_frames,
+                  _frozenset: type = frozenset, _len: Callable[[Any], int] = len,
+                  _stranded: str = STRANDED) -> dict[str, Any]:
+    """join() after a batch in which some tasks raise, and after a second batch of tokens; or
+    {"stranded": the batch} as soon as a join() waits for tasks that no thread is left to run."""
     before = _set(_enumerate())
+    idents_before = _frozenset(_current_frames())
     with _pool(pool_module, n_workers) as pool:
         for step in plan:
             pool.submit(_planned, step)
-        first = _joined(pool)
+        first = _joined(pool, idents_before)
+        if first == _stranded:
+            return {"stranded": "first"}
         for token in then:
             pool.submit(_echo, token)
-        second = _joined(pool)
+        second = _joined(pool, idents_before)
+        if second == _stranded:
+            return {"stranded": "second"}
         alive = _len(_threads_started_since(before))
     return {"first": first, "second": second, "alive": alive}
 

@@ -240,12 +240,18 @@ def test_a_failing_task_stands_in_its_place(student, rng):
                 for step in plan]
     sent_then = tokens(rng, rng.randint(3, 8))
     then = reported(sent_then)
+    advice = ("an exception that escapes a task ends its worker thread, and its task is never marked"
+              " done. Catch Exception around each task, store it as that task's result, and keep the"
+              " worker going.")
     seen = call(
         student, "failing_tasks", n_workers=n_workers, plan=plan, then=sent_then, timeout=5,
-        stuck=(f"join() never returned after {len(failing)} of {count} tasks raised on ThreadPool({n_workers}):"
-               " an exception that escapes a task ends its worker thread, and its task is never marked"
-               " done. Catch Exception around each task, store it as that task's result, and keep the"
-               " worker going."),
+        stuck=f"join() never returned after {len(failing)} of {count} tasks raised on ThreadPool({n_workers}):"
+              f" {advice}",
+    )
+    batch = {"first": f"after {len(failing)} of {count} tasks raised", "second": "on the tasks sent after those"}
+    assert "stranded" not in seen, (
+        f"join() {batch.get(seen['stranded'], '')} on ThreadPool({n_workers}) waits forever: every worker thread"
+        f" had ended with tasks still unfinished, so no thread is left to run them. Typically {advice}"
     )
     assert seen["first"] == expected, (
         f"{len(failing)} of {count} tasks raised on ThreadPool({n_workers}); each must leave its"

@@ -1,5 +1,6 @@
-"""The deadlock story (student_runtime/deadlock.py): a cycle of lock waits told in the student's
-words, from tiny banks written here; other hangs and correct designs get no story."""
+"""The deadlock story (student_runtime/deadlock.py): a cycle of lock waits, or a lock left held by
+a thread that has ended, told in the student's words, from tiny banks written here; other hangs
+and correct designs get no story."""
 
 from __future__ import annotations
 
@@ -13,7 +14,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from student_runtime.deadlock import Cycle, LockName, Step, deadlock_story, find_cycle, watched_locks
+from student_runtime.deadlock import (
+    Abandoned,
+    Cycle,
+    LockName,
+    Step,
+    deadlock_story,
+    find_cycle,
+    find_deadlock,
+    watched_locks,
+)
 
 
 def module_from(tmp_path: Path, source: str, name: str = "bank") -> ModuleType:
@@ -27,9 +37,12 @@ def module_from(tmp_path: Path, source: str, name: str = "bank") -> ModuleType:
 
 
 def start(jobs: list[Callable[[], Any]]) -> tuple[list[threading.Thread], Callable[[float], bool]]:
-    """The jobs on daemon threads Thread-1, Thread-2, ..., and a finished(timeout) for LockWatch.wait."""
+    """The jobs on daemon threads Thread-1, Thread-2, ..., and a finished(timeout) for LockWatch.wait.
+    No job starts before every thread has: a thread that ended cannot lend its ident to the next."""
+    go = threading.Event()
 
     def quietly(job: Callable[[], Any]) -> None:
+        go.wait()
         try:
             job()
         except RuntimeError:
@@ -39,6 +52,7 @@ def start(jobs: list[Callable[[], Any]]) -> tuple[list[threading.Thread], Callab
                for number, job in enumerate(jobs, 1)]
     for thread in threads:
         thread.start()
+    go.set()
 
     def finished(seconds: float) -> bool:
         end = time.monotonic() + seconds
@@ -117,6 +131,48 @@ def test_a_thread_waiting_for_its_own_lock_imported_by_name(tmp_path):
         " a thread that waits for a lock it holds waits forever."
     )
     accounts._lock.release()
+    assert finished(10.0)
+
+
+def test_a_lock_left_held_by_a_thread_that_ended(tmp_path):
+    bank = module_from(tmp_path, """\
+        import threading
+
+
+        class Bank:
+            def __init__(self, balances):
+                self._balances = balances
+                self._locks = {account: threading.Lock() for account in balances}
+
+            def withdraw(self, account, amount):
+                self._locks[account].acquire()
+                if self._balances[account] < amount:
+                    raise ValueError(account)  # the lock stays held
+                self._balances[account] -= amount
+                self._locks[account].release()
+    """)
+    with watched_locks(bank) as watch:
+        accounts = bank.Bank({"a": 5, "b": 5})
+    refused = threading.Event()
+
+    def after_the_refusal() -> None:
+        refused.wait()
+        accounts.withdraw("a", 1)
+
+    def refuse() -> None:
+        try:
+            accounts.withdraw("a", 10)
+        except ValueError:
+            refused.set()
+
+    threads, finished = start([refuse, after_the_refusal, lambda: accounts.withdraw("b", 1)])
+    found = find_deadlock(watch.wait(finished, 10.0, {thread.ident: thread.name for thread in threads}))
+    assert isinstance(found, tuple), found
+    assert deadlock_story(found, "account") == (
+        'Thread-1 ended while it still held the lock of account "a", taken at bank.py:10: nothing will ever'
+        " release it, and Thread-2 waits for it at bank.py:10 forever."
+    )
+    accounts._locks["a"].release()
     assert finished(10.0)
 
 
@@ -223,3 +279,48 @@ def test_a_report_is_judged_as_data():
     shouted = report(locks=[[1, "self.\x1b[2J" + "x" * 500, None, "bank.py:5"], [2, None, None, "bank.py:6"]])
     told = deadlock_story(find_cycle(shouted))
     assert "\x1b" not in told and "x" * 121 not in told and "self.\\x1b[2J" in told
+
+
+def abandoned(earlier_token: int = 5, ended: tuple[list[str], list[str]] = (["Thread-3"], ["Thread-3"]),
+              **changes: Any) -> dict[str, Any]:
+    """Thread-3 ended holding lock 1 (and lock 2 taken again, token 7 -> 8); Thread-1 and Thread-2
+    wait for lock 1, Thread-4 for lock 2."""
+    def look(hold_token: int, wait_token: int, gone: list[str]) -> dict[str, Any]:
+        return {"waits": [["Thread-2", 1, 6, "bank.py:22"], ["Thread-1", 1, wait_token, "bank.py:21"],
+                          ["Thread-4", 2, 9, "bank.py:21"]],
+                "holds": [[1, "Thread-3", 3, "bank.py:21"], [2, "Thread-3", hold_token, "bank.py:21"]],
+                "ended": gone}
+
+    return {"earlier": look(7, earlier_token, ended[0]), "later": look(8, 5, ended[1]),
+            "locks": [[1, "self._locks['a']", '"a"', "bank.py:8"], [2, "self._other", None, "bank.py:9"]],
+            **changes}
+
+
+def test_a_report_of_a_lock_left_held_is_judged_as_data():
+    a = LockName("self._locks['a']", '"a"', "bank.py:8")
+    assert find_deadlock(abandoned()) == (
+        Abandoned("Thread-3", a, "bank.py:21", (("Thread-1", "bank.py:21"), ("Thread-2", "bank.py:22"))),)
+    assert deadlock_story(find_deadlock(abandoned()), "account") == (
+        'Thread-3 ended while it still held the lock of account "a", taken at bank.py:21: nothing will ever'
+        " release it, and Thread-1 and Thread-2 wait for it at bank.py:21, bank.py:22 forever."
+    )
+    # A holder that had not ended at the first look may have released the lock since.
+    assert find_deadlock(abandoned(ended=([], ["Thread-3"]))) is None
+    # A wait that changed between the two looks is still the only proof needed for Thread-2.
+    assert [lock.waiters for lock in find_deadlock(abandoned(earlier_token=4))] == [(("Thread-2", "bank.py:22"),)]
+    for broken in [abandoned(ended=("Thread-3", [])), abandoned(ended=([3], [])), abandoned(locks=[]),
+                   {"earlier": {"waits": [], "holds": []}, "later": {"waits": [], "holds": []}, "locks": []}]:
+        assert find_deadlock(broken) is None
+    # A cycle is told first; a report of a cycle without the holders that ended still reads.
+    assert isinstance(find_deadlock(report()), Cycle)
+
+
+def test_several_locks_left_held():
+    a, b = (LockName(None, None, f"bank.py:{line}") for line in (8, 9))
+    story = deadlock_story((Abandoned("Thread-2", a, "bank.py:21", (("Thread-1", "bank.py:30"),)),
+                            Abandoned("Thread-3", b, "bank.py:21", (("Thread-4", "bank.py:30"),))))
+    assert story == (
+        "Thread-2 ended while it still held the lock created at bank.py:8, taken at bank.py:21: nothing will"
+        " ever release it, and Thread-1 waits for it at bank.py:30 forever. 1 more lock was left held the same"
+        " way."
+    )
