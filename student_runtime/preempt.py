@@ -494,15 +494,26 @@ def _engine(
 
 
 def _sender(engine: Generator[Any, tuple, None]) -> Callable[[tuple], Any]:
+    """The one way into the engine, one request at a time. A request made by the thread that is
+    already inside the engine gets None: resuming the engine's generator is itself a call that a
+    thread's tracer sees (a joining tracer then asks to join), and a signal handler (pytest-
+    timeout's asks sys.gettrace()) can run there too; waiting for the lock would deadlock."""
     next(engine)
 
     def send(request: tuple, _engine: Generator[Any, tuple, None] = engine,
-             _lock: Any = _thread.allocate_lock()) -> Any:
+             _lock: Any = _thread.allocate_lock(), _inside: list[Any] = [None],  # noqa: B006 - private state
+             _get_ident: Callable[[], int] = _thread.get_ident) -> Any:
+        me = _get_ident()
+        if _inside[0] == me:
+            return None
         with _lock:
+            _inside[0] = me
             try:
                 return _engine.send(request)
             except StopIteration:
                 raise RuntimeError("the race check's tracer was stopped") from None
+            finally:
+                _inside[0] = None
 
     return send
 

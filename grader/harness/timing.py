@@ -6,8 +6,11 @@ An absolute time means nothing on a shared 2-core machine: the same process pool
 measured in one run, with the sequential and parallel measurements of every round interleaved
 (a burst of load hits both), the best of several rounds kept (the least disturbed measurement
 is the truest), and the bar set relative to the reference implementation measured in the same
-rounds. CPU time is read from the kernel by the grading process, never reported by the
-process that used it.
+rounds. CPU time of processes is read from the kernel by the grading process, never reported
+by the process that used it. The one exception is 06's sequential baseline, which must count
+only the `is_prime` calls of the workers (not a thread burning CPU beside them): the trusted
+watcher in each forked worker reads the calling thread's clock and signs what it reports with
+a key the student's module never saw (tests/06_primes/probes.py, watchers.signer).
 """
 
 from __future__ import annotations
@@ -124,24 +127,6 @@ def uncounted_children(*trees: ProcessTree) -> str | None:
         return None
     return (f"{len(unwaited)} of your processes ignored SIGCHLD, so the CPU time of the processes they"
             " started could not be counted; do not change how child processes are reaped")
-
-
-def cpu_of_started_processes(before: ProcessTree, after: ProcessTree) -> float:
-    """CPU seconds used between the two readings by the processes started in between (pool
-    workers, whether still running or already ended), read by the kernel.
-
-    The processes that existed at both readings (the sandbox's own process, a forkserver, a
-    thread the student started at import) contribute only the children they reaped in between,
-    so work done in the calling process does not count as work of its workers.
-    """
-    total = 0.0
-    for key, times in after.processes.items():
-        earlier = before.processes.get(key)
-        if earlier is None:
-            total += times.own + times.reaped
-        else:
-            total += times.reaped - earlier.reaped
-    return total
 
 
 def cpu_of_tree_between(before: ProcessTree, after: ProcessTree) -> float:

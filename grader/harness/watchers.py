@@ -1,4 +1,5 @@
-"""Trusted wrappers the probes put around a student's function to watch how threads call it.
+"""Trusted wrappers the probes put around a student's function to watch how threads call it,
+and the signature that lets a report from a worker process be told from one student code wrote.
 
 Probes import this module before the student's module is imported, so everything a wrapper
 uses is bound here at that time, and its state sits in its defaults (which only an audited
@@ -7,6 +8,7 @@ read reaches), not in a closure.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -46,3 +48,22 @@ def gathering(original: Callable[..., Any], expected: int, deadline: float, lock
                 _counts[0] -= 1
 
     return gathered
+
+
+def signer(key: bytes) -> Callable[[bytes], str]:
+    """HMAC-SHA256 with `key` over the C hash objects, whose methods no module patch reaches;
+    the key survives only inside the two prepared hash states. A process forked after this
+    call can sign; student code that writes to the same socket cannot."""
+    padded = key.ljust(64, b"\0")
+    inner_copy = hashlib.sha256(bytes(byte ^ 0x36 for byte in padded)).copy
+    outer_copy = hashlib.sha256(bytes(byte ^ 0x5C for byte in padded)).copy
+
+    def sign(message: bytes, *, _inner_copy: Callable[[], Any] = inner_copy,
+             _outer_copy: Callable[[], Any] = outer_copy) -> str:
+        inner = _inner_copy()
+        inner.update(message)
+        outer = _outer_copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+    return sign

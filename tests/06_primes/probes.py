@@ -1,10 +1,12 @@
 """Trusted probes for 06_primes, run in the sandbox beside the student's primes.py.
 
 Each probe takes the student's module first and returns plain data for the hidden suite to
-judge; none of them decides a verdict or measures a time (the grader reads the CPU time of the
-worker processes from the kernel). Values that are not what the
-contract promises (a key that is not an int, a flag that is not a bool) come back as a short
-description string, so the suite can say exactly what was wrong.
+judge; none of them decides a verdict or times a call (the grader does). The one figure taken
+here is the CPU time of each is_prime call in a forked worker, read from the kernel's clock of
+the thread that ran it by the trusted watcher, and signed (see "watching is_prime in worker
+processes" below). Values that are not what the contract promises (a key that is not an int,
+a flag that is not a bool) come back as a short description string, so the suite can say
+exactly what was wrong.
 
 The student's code shares this interpreter and may replace what it reaches without an audited
 operation: the builtins, `threading`, `time` and `os`, this module's globals, and whatever hangs
@@ -18,9 +20,11 @@ audited read reaches (see grader/harness/audit.py); and the listener's threads a
 from __future__ import annotations
 
 import _thread
+import hmac
 import importlib
 import multiprocessing
 import os
+import secrets
 import socket
 import threading
 import time
@@ -30,7 +34,7 @@ from types import ModuleType
 from typing import Any
 
 from student_runtime.preempt import forced_interleavings
-from grader.harness.watchers import gathering
+from grader.harness.watchers import gathering, signer
 
 
 def _plain_flag(value: Any, *, _type: type = type, _bool: type = bool) -> bool | str:
@@ -151,6 +155,13 @@ def thread_pool_usage(
 # process it runs in. A worker forked during the call inherits it; a worker started by spawn
 # or forkserver gets it from in_worker(), which the sandbox calls in such processes before any
 # task reaches them. Without a listener it only calls the student's is_prime.
+#
+# Each report of a call that ended carries the CPU time the calling thread spent inside it (the
+# kernel's clock of that thread), signed with a key made when this module is imported, before
+# the student's module is: a worker forked from this process holds the key, a line written to
+# the socket by student code does not, and a spawned worker, whose key is another, is not
+# counted. That CPU time is the sequential side of the speedup: a thread that burns CPU beside
+# is_prime, or a worker that spins between calls, adds nothing to it.
 
 MODULE = "primes"  # the student's module of this exercise
 _WATCH_SOCKET = "is_prime-watch.sock"  # in the working folder, which every worker shares
@@ -158,7 +169,7 @@ _WATCH_SOCKET = "is_prime-watch.sock"  # in the working folder, which every work
 # for it is deleted once they are bound): where the watcher stands in, whether in_worker() ran,
 # and the link to the listener, (pid, connection, [first call]).
 _WATCH: dict[str, Any] = {"student_is_prime": None, "in_worker_ran": False, "link": None,
-                          "link_lock": _thread.allocate_lock()}
+                          "link_lock": _thread.allocate_lock(), "sign": signer(secrets.token_bytes(32))}
 
 
 def _connection(*, _watch: dict[str, Any] = _WATCH, _getpid: Callable[[], int] = os.getpid,
@@ -182,22 +193,26 @@ def _connection(*, _watch: dict[str, Any] = _WATCH, _getpid: Callable[[], int] =
 
 def _watching_is_prime(*args: Any, _watch: dict[str, Any] = _WATCH, _connection: Callable[[], Any] = _connection,
                        _getpid: Callable[[], int] = os.getpid, _type: type = type, _int: type = int,
-                       **kwargs: Any) -> Any:
+                       _thread_time_ns: Callable[[], int] = time.thread_time_ns, **kwargs: Any) -> Any:
     connection, first_call = _connection()
     student_is_prime = _watch["student_is_prime"]
     if connection is None:
         return student_is_prime(*args, **kwargs)
     number = args[0] if args else kwargs.get("n")
+    number = number if _type(number) is _int else "x"
     with _watch["link_lock"]:
         waits, first_call[0] = first_call[0], False
-        connection.sendall(f"enter {_getpid()} {number if _type(number) is _int else 'x'}\n".encode())
+        connection.sendall(f"enter {_getpid()} {number}\n".encode())
         if waits:  # the listener answers once enough workers are inside together
             connection.recv(16)
+    started = _thread_time_ns()
     try:
         return student_is_prime(*args, **kwargs)
     finally:
+        spent = f"{_getpid()} {number} {_thread_time_ns() - started}"
         with _watch["link_lock"]:
-            connection.sendall(b"leave\n")
+            connection.sendall(f"leave {spent} {_watch['sign'](spent.encode())}\n".encode())
+            connection.recv(16)  # noted: the result reaches the pool only after its CPU time did
 
 
 _watching_is_prime.__module__, _watching_is_prime.__qualname__ = MODULE, "is_prime"  # pickled by that name
@@ -231,13 +246,16 @@ class _Listener:
     together, while workers used one after another come in alone. Its threads are started with
     _thread, so no Thread object hands the student this object."""
 
-    def __init__(self, workers: int, patience: float, *, _monotonic: Callable[[], float] = time.monotonic,
-                 _getpid: Callable[[], int] = os.getpid, _exists: Callable[[str], bool] = os.path.exists,
+    def __init__(self, workers: int, patience: float, sign: Callable[[bytes], str], *,
+                 _monotonic: Callable[[], float] = time.monotonic, _getpid: Callable[[], int] = os.getpid,
+                 _exists: Callable[[str], bool] = os.path.exists,
                  _unlink: Callable[[str], None] = os.unlink, _socket: type = socket.socket,
                  _unix: int = socket.AF_UNIX, _stream: int = socket.SOCK_STREAM,
                  _condition: type = threading.Condition, _start: Callable[..., Any] = _thread.start_new_thread,
                  _path: str = _WATCH_SOCKET, _set: type = set) -> None:
         self.workers = workers
+        self.sign = sign
+        self.cpu_ns: dict[int, int] = {}
         self.deadline = _monotonic() + patience
         self.this_process = _getpid()
         self.checked_in_workers: set[int] = _set()
@@ -288,6 +306,22 @@ class _Listener:
                 elif word == "leave":
                     with self.changed:
                         self.inside[pid] = self.inside.get(pid, 0) - 1
+                    self._spent(rest)
+                    connection.sendall(b"ok\n")
+
+    def _spent(self, words: list[str], *, _len: Callable[[Any], int] = len, _int: type = int,
+               _min: Callable[..., Any] = min,
+               _same: Callable[[bytes, bytes], bool] = hmac.compare_digest) -> None:
+        """Note the CPU time of a call that ended in a worker, if the trusted watcher signed the
+        report; a number checked more than once counts once, at its cheapest."""
+        signed = " ".join(words[:3]).encode()
+        if _len(words) != 4 or not _same(words[3].encode(), self.sign(signed).encode()):
+            return  # not the trusted watcher of a forked worker (spawned ones have another key)
+        pid, number, spent = words[:3]
+        if not number.lstrip("-").isdigit() or _int(pid) == self.this_process:
+            return
+        with self.changed:
+            self.cpu_ns[_int(number)] = _min(_int(spent), self.cpu_ns.get(_int(number), _int(spent)))
 
     def _enter(self, pid: int, number: str, *, _int: type = int, _max: Callable[..., Any] = max,
                _sum: Callable[..., Any] = sum) -> None:
@@ -311,8 +345,9 @@ def watched_check_processes(
     """check_processes(numbers, workers) with every is_prime call watched, in this process and
     in the workers: which numbers went through is_prime in worker processes, how many calls
     ran here, how many worker processes were inside is_prime at once, and whether any worker
-    started by spawn or forkserver reported in."""
-    listener = _listener(workers, patience)
+    started by spawn or forkserver reported in; and, per number checked in a forked worker,
+    the CPU time its is_prime call took there."""
+    listener = _listener(workers, patience, _watch["sign"])
     try:
         _stand_in_for(primes)
         try:
@@ -324,7 +359,8 @@ def watched_check_processes(
     with listener.changed:
         return {"result": _plain_mapping(result), "in_workers": _sorted(listener.checked_in_workers),
                 "calls_here": listener.calls_here, "workers_seen": _len(listener.arrived),
-                "peak": listener.peak, "hellos": listener.hellos}
+                "peak": listener.peak, "hellos": listener.hellos,
+                "cpu_ns_in_workers": [[n, ns] for n, ns in listener.cpu_ns.items()]}
 
 
 def _did_in_worker_run(*, _watch: dict[str, Any] = _WATCH) -> bool:

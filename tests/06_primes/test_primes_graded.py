@@ -22,10 +22,8 @@ from grader.harness.sandbox import (
 from grader.harness.timing import (
     Speedup,
     best_speedups,
-    cpu_of_started_processes,
     frozen,
     judge_speedup,
-    process_tree,
     restore_affinity,
 )
 
@@ -343,10 +341,10 @@ def test_check_processes_works_under_every_start_method(sandbox, start_method, r
 # -- speedup ------------------------------------------------------------------------------------
 
 
-def watched(box: Sandbox, numbers: list[int], workers: int) -> dict[str, Any]:
+def watched(box: Sandbox, numbers: list[int], workers: int, patience: float = PATIENCE) -> dict[str, Any]:
     """check_processes with every is_prime call watched (see probes.watched_check_processes),
-    its result checked."""
-    seen = box.call("watched_check_processes", numbers=numbers, workers=workers, patience=PATIENCE,
+    its result checked. `patience` only matters to how many workers are seen at once."""
+    seen = box.call("watched_check_processes", numbers=numbers, workers=workers, patience=patience,
                     timeout=POOL_TIMEOUT)
     require_correct_mapping(f"check_processes(<{len(numbers)} numbers>, {workers})", numbers, seen["result"])
     return seen
@@ -366,7 +364,7 @@ def skip_unless_workers_can_be_watched(box: Sandbox, seen: dict[str, Any]) -> No
 def test_check_processes_works_in_other_processes(student, rng):
     workers = rng.randint(2, 3)
     numbers = rng.sample(range(2, 10**6), 400)
-    seen = watched(student, numbers, workers)
+    seen = watched(student, numbers, workers, patience=0)  # which numbers, not how many at once
     skip_unless_workers_can_be_watched(student, seen)
     unchecked = sorted(set(numbers) - set(seen["in_workers"]))
     assert not unchecked, (
@@ -398,22 +396,25 @@ def test_check_processes_keeps_its_workers_busy_at_once(sandbox, usable_cores, r
 
 
 def parallel_run(box: Sandbox, rng: random.Random, count: int, workers: int) -> Speedup:
-    """check_processes on `count` fresh numbers: the CPU time its worker processes used, read
-    from the kernel by this process (the time the same work takes one number after another),
-    and the seconds the call took. Both come from the one real call, so a submission cannot
-    tell a baseline apart and make it slower; work done outside worker processes, or CPU time
-    taken away by other programs, does not count as work."""
+    """check_processes on `count` fresh numbers, every is_prime call watched: the CPU time the
+    calls took in worker processes, each number counted once (the time the same work takes one
+    number after another), and the seconds the whole call took, timed here. Both come from the
+    one real call, so a submission cannot tell a baseline apart and make it slower; work done
+    outside is_prime or outside worker processes (a thread burning CPU beside it, a worker
+    spinning between calls, the calling process), or CPU time taken away by other programs,
+    does not count as work.
+
+    Only forked workers can sign what their calls took (see probes.py): the workers of a pool
+    that asks for spawn or forkserver itself are not timed, and nothing else stands in for
+    them, since CPU time read for whole processes would count a thread burning CPU beside
+    is_prime as work."""
     numbers = equal_cost_numbers(rng, count)
-    root = box.pid
-    before = process_tree(root)
     started = time.perf_counter()
-    description = box.call("run_check", function="check_processes", numbers=numbers, workers=workers)
+    seen = box.call("watched_check_processes", numbers=numbers, workers=workers, patience=0)
     elapsed = time.perf_counter() - started
-    after = process_tree(root)
-    require_correct_mapping(f"check_processes(<{count} numbers>, {workers})", numbers, description)
-    if before is None or after is None:
-        raise AssertionError(f"the process running primes.py ended during check_processes(<{count} numbers>, {workers})")
-    return Speedup(cpu_of_started_processes(before, after), elapsed)
+    require_correct_mapping(f"check_processes(<{count} numbers>, {workers})", numbers, seen["result"])
+    asked = set(numbers)
+    return Speedup(sum(ns for n, ns in seen["cpu_ns_in_workers"] if n in asked) / 1e9, elapsed)
 
 
 class Candidates:
@@ -446,17 +447,21 @@ def equal_work(candidates: Candidates, rng: random.Random, workers: int) -> dict
         for name in least:
             least[name] = min(least[name], candidates.run(name, rng, sample, workers).sequential)
     shares = math.ceil(REFERENCE_NUMBERS / workers)
-    faster = max(1.0, least["reference"] / max(least["student"], 1e-3))
+    # No CPU time in workers at all: more numbers would only take longer to show it again.
+    faster = max(1.0, least["reference"] / least["student"]) if least["student"] else 1.0
     return {"student": min(MAX_NUMBERS, workers * round(shares * faster)), "reference": workers * shares}
 
 
 @pytest.mark.group("speedup")
 @pytest.mark.timing
-def test_check_processes_is_faster_than_sequential(student, reference, usable_cores, rng):
+def test_check_processes_is_faster_than_sequential(sandbox, usable_cores, rng):
     if usable_cores < 2:
         pytest.skip(f"a speedup needs at least 2 usable cores; this machine gives the grader {usable_cores}")
-    if process_tree(student.pid) is None:
-        pytest.skip("this OS does not let the grader read the CPU time of worker processes")
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("the grader times worker processes started by fork, which this OS does not have")
+    # Forked workers, whatever the default start method: only they hold the key that signs the
+    # CPU time of their is_prime calls (see probes.py).
+    student, reference = sandbox("student", start_method="fork"), sandbox("reference", start_method="fork")
     workers = usable_cores
     for box in (student, reference):  # the first pool and the first imports are not timed
         box.call("run_check", function="check_processes", numbers=equal_cost_numbers(rng, workers), workers=workers)
@@ -465,10 +470,20 @@ def test_check_processes_is_faster_than_sequential(student, reference, usable_co
     speedups = best_speedups(
         {name: partial(candidates.run, name, rng, counts[name], workers) for name in ("student", "reference")},
         rounds=SPEEDUP_ROUNDS,
+        # A round in which no is_prime call ran in a worker fixes the student's best sequential
+        # time at 0, and so its speedup: no further round can change that verdict.
+        settled=lambda best: best["student"].sequential == 0,
     )
     assert not candidates.confined, (
         "your code changed the CPU affinity of a process outside your own (the reference's, which"
         " the grader measures beside yours). A submission must not touch other processes."
+    )
+    assert speedups["student"].sequential, (
+        f"no real speedup: in a call of check_processes(<{counts['student']} numbers>, {workers}) no"
+        " is_prime call ran in a worker process, so nothing ran in parallel. Run is_prime on the"
+        " numbers in a pool of worker processes, for example"
+        " ProcessPoolExecutor(max_workers=workers).map(is_prime, numbers), and leave the start"
+        " method to the default: the grader times the workers of this check when they are forked."
     )
     verdict = judge_speedup(speedups["student"], speedups["reference"], usable_cores)
     if not verdict.measurable:

@@ -383,3 +383,25 @@ def test_the_first_call_of_a_function_is_traced_step_by_step(tmp_path):
     assert block["student_calls"] == 1
     assert block["opcodes"] >= 6, block
     assert block["switches"] == block["opcodes"]
+
+
+def test_a_request_made_from_inside_the_engine_is_refused_instead_of_deadlocking():
+    """Resuming the engine is a call that the thread's own tracer sees (a joining tracer then asks
+    to join), and a signal handler may run inside it (pytest-timeout's asks sys.gettrace()): such
+    a request from the thread already inside the engine must not wait for the engine's lock."""
+    from student_runtime.preempt import _sender
+
+    sends = []
+
+    def engine():
+        request = yield None
+        while True:
+            nested = sends[0](("nested",))
+            request = yield (request, nested)
+
+    sends.append(_sender(engine()))
+    answers = []
+    worker = threading.Thread(target=lambda: answers.append(sends[0](("outer",))), daemon=True)
+    worker.start()
+    worker.join(10)
+    assert answers == [(("outer",), None)], "the engine deadlocked on a request from inside itself"
