@@ -51,9 +51,10 @@ def gathering(original: Callable[..., Any], expected: int, deadline: float, lock
 
 
 def signer(key: bytes) -> Callable[[bytes], str]:
-    """HMAC-SHA256 with `key` over the C hash objects, whose methods no module patch reaches;
-    the key survives only inside the two prepared hash states. A process forked after this
-    call can sign; student code that writes to the same socket cannot."""
+    """HMAC-SHA256 (RFC 2104) with `key` over the C hash objects, whose methods no module patch
+    reaches; the key survives only inside the two prepared hash states. The sandbox's child signs
+    its replies with it, and 06's forked workers what their is_prime calls took; student code
+    that writes to the same channel cannot."""
     padded = key.ljust(64, b"\0")
     inner_copy = hashlib.sha256(bytes(byte ^ 0x36 for byte in padded)).copy
     outer_copy = hashlib.sha256(bytes(byte ^ 0x5C for byte in padded)).copy

@@ -9,7 +9,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,27 +25,8 @@ IDS = [exercise.id for exercise in EXERCISES]
 PATIENT = "120"
 
 
-@pytest.fixture(scope="module")
-def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("release") / "template"
-    assert grader_main(["release", str(out)]) == 0
-    return out
-
-
-@pytest.fixture(scope="module")
-def python(released: Path) -> Path:
-    """The python of a virtual environment inside the release, with the one install command of
-    its README."""
-    subprocess.run([sys.executable, "-m", "venv", str(released / ".venv")], check=True, timeout=300)
-    python = released / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    install = subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", "."], cwd=released,
-                             capture_output=True, text=True, timeout=600)
-    assert install.returncode == 0, install.stdout + install.stderr
-    return python
-
-
 @pytest.fixture
-def repository(released: Path, python: Path, tmp_path: Path) -> Path:
+def repository(released: Path, installed: Path, tmp_path: Path) -> Path:
     """A student's copy of the release (its environment is the release's)."""
     copy = tmp_path / "repository"
     shutil.copytree(released, copy, ignore=shutil.ignore_patterns(".venv", "*.egg-info", "__pycache__"))
@@ -83,8 +63,8 @@ def timing_tests(repository: Path) -> int:
                for path in repository.glob("exercises/*/test_*.py"))
 
 
-def test_status_of_the_untouched_template(python, repository):
-    run = student(python, repository, "status", "--timeout", PATIENT)
+def test_status_of_the_untouched_template(installed, repository):
+    run = student(installed, repository, "status", "--timeout", PATIENT)
     assert run.returncode == 1, run.stdout + run.stderr
     rows = table(run.stdout)
     assert list(rows) == IDS
@@ -97,10 +77,10 @@ def test_status_of_the_untouched_template(python, repository):
             " machine can fail; `python -m student_runtime check NN` runs them too.") in run.stdout
 
 
-def test_status_when_every_exercise_is_solved(python, repository):
+def test_status_when_every_exercise_is_solved(installed, repository):
     for exercise in EXERCISES:
         put(repository, exercise.id[:2], exercise.module_file())
-    run = student(python, repository, "status", "--timeout", PATIENT)
+    run = student(installed, repository, "status", "--timeout", PATIENT)
     assert run.returncode == 0, run.stdout + run.stderr
     rows = table(run.stdout)
     assert len(rows) == len(EXERCISES) and {state for state, _ in rows.values()} == {"passing"}, run.stdout
@@ -110,12 +90,12 @@ def test_status_when_every_exercise_is_solved(python, repository):
     assert "Every exercise passes its visible tests." in run.stdout
 
 
-def test_status_of_a_mix_names_the_first_exercise_not_passing_as_next(python, repository):
+def test_status_of_a_mix_names_the_first_exercise_not_passing_as_next(installed, repository):
     put(repository, "01", BY_NUMBER["01"].module_file())
     put(repository, "04", BY_NUMBER["04"].module_file())
     put(repository, "05", mutant("05", "results_not_reset"))
     put(repository, "06", mutant("06", "square_root_excluded"))
-    run = student(python, repository, "status", "--timeout", PATIENT)
+    run = student(installed, repository, "status", "--timeout", PATIENT)
     assert run.returncode == 1, run.stdout + run.stderr
     states = {exercise_id: state for exercise_id, (state, _) in table(run.stdout).items()}
     assert states == {
@@ -126,19 +106,19 @@ def test_status_of_a_mix_names_the_first_exercise_not_passing_as_next(python, re
     assert "Next: 02_lock." in run.stdout
 
 
-def test_status_stops_an_exercise_that_hangs_and_says_so(python, repository):
+def test_status_stops_an_exercise_that_hangs_and_says_so(installed, repository):
     hanging = repository / "hangs.py"
     hanging.write_text("import time\n\ntime.sleep(3600)  # at import: the tests never start\n", encoding="utf-8")
     put(repository, "05", hanging)
-    run = student(python, repository, "status", "--timeout", "3")
+    run = student(installed, repository, "status", "--timeout", "3")
     assert table(run.stdout)["05_queue"] == ("failing", "none ran, stopped after 3 s"), run.stdout
     assert ("05_queue: its tests were stopped after 3 s (a wait that is not cut short, a deadlock, or a thread"
             " that never ends?); `python -m student_runtime check 05` runs them to the end.") in run.stdout
 
 
-def test_check_shows_pytests_report_then_what_failed_and_why(python, repository):
+def test_check_shows_pytests_report_then_what_failed_and_why(installed, repository):
     put(repository, "06", mutant("06", "square_root_excluded"))
-    run = student(python, repository, "check", "6", "--seed", "1")
+    run = student(installed, repository, "check", "6", "--seed", "1")
     assert run.returncode == 1, run.stdout + run.stderr
     report, summary = run.stdout.split("\n\n06_primes: ", 1)
     assert "exercises/06_primes/test_primes.py FFFFF.F." in report and "Differing items:" in report
@@ -156,11 +136,11 @@ A hint: `python -m student_runtime hint 06`.
 """
 
 
-def test_check_of_a_module_that_does_not_parse(python, repository):
+def test_check_of_a_module_that_does_not_parse(installed, repository):
     broken = repository / "broken.py"
     broken.write_text("def submit(self:\n", encoding="utf-8")
     put(repository, "05", broken)
-    run = student(python, repository, "check", "05_queue")
+    run = student(installed, repository, "check", "05_queue")
     assert run.returncode == 1, run.stdout + run.stderr
     assert "05_queue: no test ran. What failed and why:\n- the tests could not start: " in run.stdout
     assert "SyntaxError" in run.stdout.split("05_queue: no test ran.")[1]
@@ -193,9 +173,9 @@ def wait_for(lines: queue.Queue[str], text: str, seen: list[str]) -> None:
 
 
 @pytest.fixture
-def watching(python: Path, repository: Path) -> Iterator[subprocess.Popen[str]]:
+def watching(installed: Path, repository: Path) -> Iterator[subprocess.Popen[str]]:
     """`watch 01` in a session of its own (as a terminal's Ctrl-C reaches a command and its children)."""
-    process = subprocess.Popen([str(python), "-m", "student_runtime", "watch", "01"], cwd=repository,
+    process = subprocess.Popen([str(installed), "-m", "student_runtime", "watch", "01"], cwd=repository,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
     yield process
