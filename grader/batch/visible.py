@@ -126,7 +126,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     landlock = confine.apply_landlock(grants)
     protections = {"resource limits": confine.protections_in_force()["resource limits"],
                    "landlock": landlock + ("; TCP open to the visible tests' own server"
-                                           if landlock.startswith(confine.IN_FORCE) else "")}
+                                           if landlock.startswith(confine.IN_FORCE) else ""),
+                   "socket filter": confine.apply_socket_filter()}
     print(json.dumps(protections), flush=True)
     os.execv(command[0], command)
 

@@ -124,6 +124,78 @@ def install(trusted_prefixes: Iterable[str], report: Callable[[dict[str, str], b
                  "create_builtin": _builtin_copy_witness(record, culprit, thin["import"], sys.modules)}
     sys.addaudithook(_hook(judge, record, witnesses))
     _put_stand_ins(witnesses)
+    freeze_classes(module for name, module in list(sys.modules.items())
+                   if name in _FROZEN_LIBRARY or _compiled_or_trusted(module, harness))
+
+
+# Py_TPFLAGS_IMMUTABLETYPE (3.10+): type.__setattr__ and __class__ assignment refuse such a type.
+_IMMUTABLE_TYPE = 1 << 8
+# The pure-Python library modules whose classes trusted code calls while a probe runs (their
+# compiled halves, _thread, _random, _socket, _json, _queue, are frozen as compiled modules).
+# Not every module: some write to their own classes lazily (weakref.finalize, multiprocessing's
+# managers), which a frozen class would refuse.
+_FROZEN_LIBRARY = frozenset({
+    "threading", "queue", "random", "socket", "selectors", "json.encoder", "json.decoder", "hmac", "hashlib",
+    "contextlib", "functools", "pathlib", "pathlib._local", "pathlib._abc", "tempfile",
+    "concurrent.futures._base", "concurrent.futures.thread", "concurrent.futures.process",
+    "multiprocessing.connection", "multiprocessing.context", "multiprocessing.pool", "multiprocessing.process",
+    "multiprocessing.queues", "multiprocessing.synchronize",
+})
+
+
+def _compiled_or_trusted(module: Any, harness: tuple[str, ...]) -> bool:
+    """A built-in or extension module (C classes never write to themselves), or one of the
+    harness's own (the grader, the runtime, the probes)."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    path = getattr(module, "__file__", None)
+    if not isinstance(path, str):
+        return getattr(getattr(module, "__spec__", None), "origin", None) == "built-in"
+    return path.endswith(tuple(EXTENSION_SUFFIXES)) or path.startswith(harness)
+
+
+def freeze_classes(modules: Iterable[Any]) -> int:
+    """Make every plain class of `modules` (and its bases) immutable, as CPython's built-in
+    types are; return how many were frozen.
+
+    Trusted code binds the functions it calls, but a method is still looked up on its class at
+    each call: `random.Random.random = ...` or `threading.Condition.wait_for = ...` would change
+    the tracer's coin or the probes' waits, and CPython raises no audit event for writes to a
+    class. Frozen, such a write raises TypeError, as it would on `int`. Classes with a metaclass
+    of their own (ABCs, enums, protocols) are left alone: their metaclasses write to them lazily.
+    The student's own classes, subclasses of frozen ones included, stay as Python makes them.
+    """
+    import ctypes
+
+    classes: dict[int, type] = {}
+    for module in list(modules):
+        for value in list(getattr(module, "__dict__", {}).values()):
+            if isinstance(value, type):
+                for base in value.__mro__:
+                    if type(base) is type and base.__flags__ & _IMMUTABLE_TYPE == 0:
+                        classes[id(base)] = base
+    offset = _flags_offset()
+    if offset is None:
+        return 0
+    for address, cls in classes.items():
+        flags = ctypes.c_ulong.from_address(address + offset)
+        flags.value |= _IMMUTABLE_TYPE
+    return len(classes)
+
+
+def _flags_offset() -> int | None:
+    """Where tp_flags sits in a type object: the one word that holds `__flags__` for several
+    types (its place differs between builds, not between types)."""
+    import ctypes
+
+    class Sample:
+        pass
+
+    samples = (Sample, type, int, Exception)
+    for offset in range(0, 64 * ctypes.sizeof(ctypes.c_void_p), ctypes.sizeof(ctypes.c_ulong)):
+        if all(ctypes.c_ulong.from_address(id(sample) + offset).value == sample.__flags__ for sample in samples):
+            return offset
+    return None
 
 
 def _opens_for_writing(mode: Any, flags: Any, *, isinstance: Callable[..., bool] = isinstance,

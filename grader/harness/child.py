@@ -8,7 +8,7 @@ worker, which confines itself (confine.py), installs the audit hook, imports the
 last, the student's module.
 
 Protocol: JSON lines, each reply prefixed by its HMAC-SHA256 tag and a space. The setup is
-answered by {"id": 0, "ok": true, "landlock": ...}. Each request {"id": n, "probe": name,
+answered by {"id": 0, "ok": true, "landlock": ..., "socket_filter": ...}. Each request {"id": n, "probe": name,
 "kwargs": {...}, "timeout": seconds} is answered by {"id": n, "ok": true, "value": ...} or
 {"id": n, "ok": false, "error": ...}, each with the forced-block stats drained since the last
 reply; the parent then sends {"id": n, "confirm": true}, answered by {"id": n, "confirmed": true}
@@ -188,8 +188,9 @@ def _kill_descendants(worker: int) -> None:
 
 # -- the worker -------------------------------------------------------------------------------
 
-def _confine(setup: dict[str, Any]) -> str:
-    """Cgroup, hard limits, privileges, Landlock, in that order; return Landlock's status."""
+def _confine(setup: dict[str, Any]) -> dict[str, str]:
+    """Cgroup, hard limits, privileges, Landlock, the socket filter, in that order; return the
+    status of the last two."""
     from grader.harness import confine
 
     if setup.get("cgroup_procs"):
@@ -199,7 +200,7 @@ def _confine(setup: dict[str, Any]) -> str:
     confine.drop_privileges(setup["privileges"])
     grants = confine.child_grants([setup["runtime_dir"], setup["probes_dir"], setup["module_dir"]],
                                   setup["scratch_dir"], setup["allowed_ports"])
-    return confine.apply_landlock(grants)
+    return {"landlock": confine.apply_landlock(grants), "socket_filter": confine.apply_socket_filter()}
 
 
 def _serve(setup: dict[str, Any], read: Callable[[], dict[str, Any] | None], reply: Writer) -> None:
@@ -210,7 +211,7 @@ def _serve(setup: dict[str, Any], read: Callable[[], dict[str, Any] | None], rep
         from student_runtime import preempt
 
         display = _display_name(module_file, trusted_dirs, preempt.library_locations())
-        landlock = _confine(setup)
+        confined = _confine(setup)
         sys.path[:0] = [setup["probes_dir"], setup["module_dir"]]
         if setup.get("start_method"):
             import multiprocessing
@@ -232,7 +233,7 @@ def _serve(setup: dict[str, Any], read: Callable[[], dict[str, Any] | None], rep
     except BaseException as error:  # noqa: BLE001 - a broken import is reported, not raised
         answer({"id": 0, "ok": False, "error": describe(error, display), "tracer": drain_blocks()})
         return
-    answer({"id": 0, "ok": True, "landlock": landlock, "tracer": drain_blocks()})
+    answer({"id": 0, "ok": True, **confined, "tracer": drain_blocks()})
     while (request := read()) is not None:
         number = request["id"]
         if request.get("confirm"):
@@ -347,12 +348,35 @@ def _setup_line(fd: int) -> bytes:
 
 
 def _announce_worker() -> None:
-    """In a pool worker started by spawn (or a forkserver, whose workers inherit it), let the
-    probes prepare before any task is unpickled: `probes.in_worker()`, if they define it."""
+    """In a pool worker started by spawn (or a forkserver, whose workers inherit it), before any
+    task is unpickled: let the probes prepare (`probes.in_worker()`, if they define it), then
+    install the audit hook, as the worker's fork would have inherited it.
+
+    Such a worker has no channel to the grader, and student code runs in it beside the probes'
+    functions, so an event of tampering ends it at once (`_end_on_tampering`): the call that
+    used it fails, as the same act fails a call of the sandbox's own process."""
     probes = sys.modules.get(PROBES_MODULE) or importlib.import_module(PROBES_MODULE)
     hook = getattr(probes, "in_worker", None)
     if callable(hook):
         hook()
+    from grader.harness import audit
+
+    runtime_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    audit.install([runtime_dir, os.path.dirname(os.path.abspath(probes.__file__))], _end_on_tampering())
+
+
+def _end_on_tampering() -> Callable[[dict[str, str], bool], None]:
+    """The audit report of a worker: tampering is written to the sandbox's log and ends the
+    process before the code that caused it goes on; what is only suspicious is let be."""
+    write, exit_now, encode_text = os.write, os._exit, str.encode
+
+    def report(event: dict[str, str], at_once: bool) -> None:
+        if event["status"] == "tampered":
+            write(2, encode_text(f"a worker process was stopped: the submission reached into the grader's code"
+                                 f" ({event['evidence']})\n", "utf-8", "replace"))
+            exit_now(70)  # EX_SOFTWARE
+
+    return report
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ privileges, then Landlock (Linux 5.13+), which leaves the process
 * signalling, and connecting to abstract unix sockets of, nothing outside its own processes
   (ABI 6+): `os.kill(os.getppid(), SIGKILL)` fails.
 
+Last, a seccomp filter (`apply_socket_filter`) leaves it making Unix and TCP sockets only.
+
 Before any of that, on Linux, the sandbox's process starts in a mount namespace of its own (see
 `private_folders`): /dev/shm, /tmp, /var/tmp and its own folder are fresh tmpfs mounts that no
 other process sees and that vanish with the sandbox's last process.
@@ -56,6 +58,9 @@ _CGROUP_NAME_PREFIX = "concurrency-kit-"
 
 # Folders every process of the machine may write in: each sandbox gets fresh, empty ones.
 SHARED_FOLDERS = ("/dev/shm", "/tmp", "/var/tmp")
+# Where the machine's daemons keep their Unix sockets (Docker's, D-Bus's, systemd's): each sandbox
+# sees an empty folder there, since Landlock does not limit connecting to a socket file.
+DAEMON_FOLDERS = ("/run",)
 # unshare(2) and mount(2) flags (linux/sched.h, linux/mount.h).
 _CLONE_NEWNS, _CLONE_NEWUSER = 0x00020000, 0x10000000
 _MS_NOSUID, _MS_NODEV, _MS_BIND, _MS_REC, _MS_PRIVATE = 0x2, 0x4, 0x1000, 0x4000, 0x40000
@@ -171,6 +176,121 @@ def _landlock_status(abi: int) -> str:
     if missing:
         return f"partly in force (Landlock ABI {abi}): files confined; " + "; ".join(missing)
     return f"{IN_FORCE} (Landlock ABI {abi}: files, TCP ports, signals)"
+
+
+# -- socket filter (seccomp) ----------------------------------------------------------------------
+
+# Landlock limits TCP only. This seccomp filter lets socket() make only what the exercises use:
+# Unix sockets (multiprocessing) and TCP (whose ports Landlock limits). UDP, netlink, raw and
+# packet sockets, SCTP and MPTCP fail with EPERM, as does io_uring, which makes sockets without
+# socket(). Hand-written classic BPF over prctl: `pyseccomp`, the ctypes binding of libseccomp,
+# has had no release since 2021, and these dozen instructions need no library at all.
+# Per architecture (64-bit, little-endian): AUDIT_ARCH_*, socket(), io_uring_setup(), and the
+# first syscall number of another ABI sharing the architecture (x86's x32), if any.
+_SECCOMP_ARCHES = {"x86_64": (0xC000003E, 41, 425, 0x40000000), "aarch64": (0xC00000B7, 198, 425, None)}
+_AF_UNIX, _AF_INET, _AF_INET6, _SOCK_STREAM, _IPPROTO_TCP = 1, 2, 10, 1, 6
+_SOCK_FLAGS = 0o4000 | 0o2000000  # SOCK_NONBLOCK | SOCK_CLOEXEC
+_PR_SET_NO_NEW_PRIVS, _PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 38, 22, 2
+_RET_ALLOW, _RET_EPERM = 0x7FFF0000, 0x00050000 | errno.EPERM
+# Classic BPF opcodes: load a word of seccomp_data, jump if equal / greater or equal, and, return.
+_LD, _JEQ, _JGE, _AND, _RET = 0x20, 0x15, 0x35, 0x54, 0x06
+
+
+def _seccomp_arch() -> tuple[int, int, int, int | None] | None:
+    import platform
+    import struct
+
+    if not sys.platform.startswith("linux") or struct.calcsize("P") != 8:
+        return None
+    return _SECCOMP_ARCHES.get(platform.machine())
+
+
+def socket_filter_program(arch: tuple[int, int, int, int | None]) -> list[tuple[int, int, int, int]]:
+    """The filter as (code, jump if true, jump if false, k) instructions; jumps name labels."""
+    audit_arch, socket_nr, io_uring_setup, foreign_abi = arch
+    argument = [16 + 8 * index for index in range(3)]  # the low word of args[i] (little-endian)
+    program: list[tuple[Any, ...]] = [
+        (_LD, 0, 0, 4), (_JEQ, 0, "deny", audit_arch),  # a foreign architecture (int 0x80): nothing
+        (_LD, 0, 0, 0),
+        *([(_JGE, "deny", 0, foreign_abi)] if foreign_abi is not None else []),
+        (_JEQ, "deny", 0, io_uring_setup),
+        (_JEQ, 0, "allow", socket_nr),
+        (_LD, 0, 0, argument[0]),
+        (_JEQ, "allow", 0, _AF_UNIX), (_JEQ, "stream", 0, _AF_INET), (_JEQ, "stream", "deny", _AF_INET6),
+        "stream", (_LD, 0, 0, argument[1]), (_AND, 0, 0, ~_SOCK_FLAGS & 0xFFFFFFFF), (_JEQ, 0, "deny", _SOCK_STREAM),
+        (_LD, 0, 0, argument[2]), (_JEQ, "allow", 0, 0), (_JEQ, "allow", "deny", _IPPROTO_TCP),
+        "allow", (_RET, 0, 0, _RET_ALLOW),
+        "deny", (_RET, 0, 0, _RET_EPERM),
+    ]
+    labels, instructions = {}, []
+    for entry in program:
+        if isinstance(entry, str):
+            labels[entry] = len(instructions)
+        else:
+            instructions.append(entry)
+
+    def offset(target: Any, at: int) -> int:
+        return target if isinstance(target, int) else labels[target] - at - 1
+
+    return [(code, offset(true, at), offset(false, at), k) for at, (code, true, false, k) in enumerate(instructions)]
+
+
+def apply_socket_filter() -> str:
+    """Install the socket filter on this process and its future children; return what is in
+    force, or why not. Like Landlock, it must run while the process has a single thread."""
+    arch = _seccomp_arch()
+    if arch is None:
+        return _socket_filter_missing()
+    import ctypes
+
+    class Instruction(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+    class Program(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Instruction))]
+
+    instructions = socket_filter_program(arch)
+    table = (Instruction * len(instructions))(*(Instruction(*entry) for entry in instructions))
+    program = Program(len(instructions), table)
+    prctl = _libc().prctl
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+    # No new privileges first: without it only CAP_SYS_ADMIN may install a filter.
+    if prctl(_PR_SET_NO_NEW_PRIVS, 1, None, 0, 0) != 0 or \
+            prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(program), 0, 0) != 0:
+        return f"not in force: the kernel refused the seccomp filter ({os.strerror(ctypes.get_errno())})"
+    return _SOCKET_FILTER_IN_FORCE
+
+
+_SOCKET_FILTER_IN_FORCE = f"{IN_FORCE} (seccomp: only Unix and TCP sockets; no UDP, raw, netlink or io_uring)"
+
+
+def _socket_filter_missing() -> str:
+    if not sys.platform.startswith("linux"):
+        return f"not in force: seccomp is a Linux feature, this is {sys.platform}; UDP and other sockets are open"
+    import platform
+
+    return (f"not in force: no seccomp filter for this architecture ({platform.machine()}, 64-bit x86_64 and"
+            " aarch64 have one); UDP and other sockets are open")
+
+
+@lru_cache(maxsize=1)
+def socket_filter_status() -> str:
+    """Whether sandboxes get the socket filter here: tried once, on a throwaway process."""
+    if _seccomp_arch() is None:
+        return _socket_filter_missing()
+    import subprocess
+
+    check = ("import socket, sys; sys.path.insert(0, sys.argv[1])\n"
+             "from grader.harness.confine import apply_socket_filter; print(apply_socket_filter())\n"
+             "try: socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nexcept PermissionError: pass\n"
+             "else: print('UDP still allowed')")
+    try:
+        done = subprocess.run([sys.executable, "-I", "-c", check, str(Path(__file__).resolve().parents[2])],
+                              capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as error:
+        return f"not in force: could not try the seccomp filter ({error})"
+    status = done.stdout.strip()
+    return status if status == _SOCKET_FILTER_IN_FORCE else f"not in force: {status or done.stderr.strip()[-200:]}"
 
 
 # -- resource limits ------------------------------------------------------------------------------
@@ -450,9 +570,10 @@ def own_children() -> list[int] | None:
 def private_folders(keep: Iterable[str], box: str, size_bytes: int) -> Callable[[], None]:
     """A function to run in a new process between fork and exec (subprocess's `preexec_fn`) that
     moves it, and every process it starts, into a mount namespace of its own: /dev/shm, /tmp and
-    /var/tmp become fresh, empty tmpfs mounts, and `box` a fresh tmpfs holding a copy of what the
-    folder holds on disk now (folders and files, with their owners and modes), so the caller may
-    remove it from the disk once the process has started. What is written there lives in memory,
+    /var/tmp become fresh, empty tmpfs mounts, /run (the daemons' sockets) an empty one, and
+    `box` a fresh tmpfs holding a copy of what the folder holds on disk now (folders and files,
+    with their owners and modes), so the caller may remove it from the disk once the process has
+    started. What is written there lives in memory,
     no other process sees it, and it is gone with the namespace's last process. Folders of `keep`
     that a fresh mount hides (the Python installation, the trusted runtime) are bind-mounted back
     at their paths. The namespace's mounts are private: nothing propagates back to the machine.
@@ -468,7 +589,8 @@ def private_folders(keep: Iterable[str], box: str, size_bytes: int) -> Callable[
     unshare, mount, get_errno = libc.unshare, libc.mount, ctypes.get_errno
     mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
     shared = sorted({os.path.realpath(folder) for folder in SHARED_FOLDERS if os.path.isdir(folder)})
-    hidden = _outermost(path for path in map(os.path.realpath, keep) if _inside(path, shared))
+    daemons = sorted({os.path.realpath(folder) for folder in DAEMON_FOLDERS if os.path.isdir(folder)} - set(shared))
+    hidden = _outermost(path for path in map(os.path.realpath, keep) if _inside(path, [*shared, *daemons]))
     contents = _snapshot(box)
 
     def check(result: int, what: str) -> None:
@@ -489,9 +611,10 @@ def private_folders(keep: Iterable[str], box: str, size_bytes: int) -> Callable[
         check(mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None), "make the mounts private")
         # Opened in the new namespace (a bind mount's source must be in it), before they are hidden.
         kept = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in hidden]
-        for folder in shared:
-            mount_tmpfs(folder)
-            os.chmod(folder, 0o1777)
+        for folders, mode in ((shared, 0o1777), (daemons, 0o755)):
+            for folder in folders:
+                mount_tmpfs(folder)
+                os.chmod(folder, mode)
         for path, handle in kept:
             os.makedirs(path, exist_ok=True)
             check(mount(f"/proc/self/fd/{handle}".encode(), path.encode(), None, _MS_BIND | _MS_REC, None),
@@ -572,7 +695,7 @@ def private_folders_status() -> str:
                    else "this user may not create user namespaces here (kernel or AppArmor settings)")
             return f"not in force: {who}; the sandbox shares /dev/shm, /tmp and /var/tmp with the machine"
     return (f"{IN_FORCE} (a mount namespace per sandbox: fresh /dev/shm, /tmp, /var/tmp and sandbox folder,"
-            " in memory, gone with the sandbox)")
+            " in memory, gone with the sandbox; the daemons' sockets in /run out of sight)")
 
 
 # -- the report -----------------------------------------------------------------------------------
@@ -592,6 +715,7 @@ def protections_in_force() -> dict[str, str]:
         "process limit": _process_limit_status(root),
         "process cleanup": _cleanup_status(linux, abi),
         "private folders": private_folders_status(),
+        "socket filter": socket_filter_status(),
         "signed replies": f"{IN_FORCE} (HMAC-SHA256 with a key only the trusted code receives)"
         if abi >= _SCOPE_ABI else "partly in force: replies are signed, but without Landlock's"
         " isolation a submission could read the key from another process's memory",

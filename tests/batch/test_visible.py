@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from grader.harness.confine import landlock_abi
+from grader.harness.confine import IN_FORCE, landlock_abi, protections_in_force
 
 
 def launch(tmp_path, code: str) -> subprocess.CompletedProcess[str]:
@@ -22,8 +22,19 @@ def launch(tmp_path, code: str) -> subprocess.CompletedProcess[str]:
 def test_the_launcher_reports_its_protections_before_the_command_runs(tmp_path):
     run = launch(tmp_path, "print('the command ran')")
     protections = json.loads(run.stdout.splitlines()[0])
-    assert set(protections) == {"resource limits", "landlock"}
+    assert set(protections) == {"resource limits", "landlock", "socket filter"}
     assert run.stdout.splitlines()[1] == "the command ran"
+
+
+def test_the_command_makes_tcp_sockets_but_no_udp_ones(tmp_path):
+    if not protections_in_force()["socket filter"].startswith(IN_FORCE):
+        pytest.skip("no seccomp socket filter on this machine: UDP stays open")
+    run = launch(tmp_path, "import socket\n"
+                           "socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()\n"
+                           "print('tcp made')\n"
+                           "socket.socket(socket.AF_INET, socket.SOCK_DGRAM)")
+    assert "tcp made" in run.stdout
+    assert "PermissionError" in run.stderr
 
 
 def test_the_command_writes_only_in_its_folder(tmp_path):

@@ -91,7 +91,8 @@ STARTED_ELSEWHERE = """
 
 # name: (source of counter.py, extra files of the student, expected outcome)
 # outcome "neutralised": no event, no problem, and an update is lost on every schedule;
-# "tampered": a tampered audit event (whatever the lost updates); "problem": an instrumentation
+# "refused": the import fails with Python's own TypeError, the class being immutable, as the
+# built-in ones are; "tampered": a tampered audit event (whatever the lost updates); "problem": an instrumentation
 # problem; "suspicious": a suspicious event and the update still lost on every schedule.
 ATTACKS: dict[str, tuple[str, dict[str, str], str]] = {
     "replace sys.settrace at import": ("""
@@ -120,7 +121,29 @@ ATTACKS: dict[str, tuple[str, dict[str, str], str]] = {
             if self._target is not None:
                 self._target(*self._args, **self._kwargs)
         threading.Thread.run = run
-    """ + UNLOCKED, {}, "neutralised"),
+    """ + UNLOCKED, {}, "refused"),
+    "patch the coin's method on random.Random itself": ("""
+        import random, threading
+        inside = threading.local()
+        coin = random.Random.random
+        def careful(self):  # no switch between the read and the write; more elsewhere
+            return 1.0 if getattr(inside, "busy", False) else coin(self) / 5
+        random.Random.random = careful
+        class Counter:
+            def __init__(self):
+                self.value = 0
+            def increment(self):
+                inside.busy = True
+                self.value += 1
+                inside.busy = False
+    """, {}, "refused"),
+    "swap the class of a generator the student reached": ("""
+        import random
+        class NeverSwitch(random.Random):
+            def random(self):
+                return 1.0
+        random.Random().__class__ = NeverSwitch  # as it would the tracer's, once reached
+    """ + UNLOCKED, {}, "refused"),
     "patch the module's constants": ("""
         from student_runtime import preempt
         preempt.DEFAULT_PREEMPTION_RATE = 0.0
@@ -376,6 +399,9 @@ def assert_outcome(result: dict, outcome: str) -> None:
     elif outcome == "suspicious":
         assert statuses == {SUSPICIOUS} and not result["problems"], result
         assert every_schedule_lost_an_update, result
+    elif outcome == "refused":
+        error = result["error"] or ""
+        assert error.startswith("TypeError") and "mutable type" in error and not result["finals"], result
     elif outcome == "tampered":
         assert TAMPERED in statuses, result
     else:
@@ -442,3 +468,53 @@ def test_findings_from_turns_events_into_findings():
 def test_a_forged_event_is_itself_evidence_of_tampering():
     [finding] = findings_from([{"status": "clean", "evidence": "all good"}])
     assert finding.status == TAMPERED
+
+
+FREEZER = """
+import abc, enum, json, random, sys, threading
+sys.path.insert(0, {kit!r})
+from grader.harness.audit import freeze_classes
+class Mine:
+    pass
+class Later(abc.ABC):
+    pass
+frozen = freeze_classes([threading, random, enum, abc])
+def refused(action):
+    try:
+        action()
+    except TypeError as error:
+        return "mutable type" in str(error)  # "immutable type 'Event'", "only ... for mutable types"
+    return False
+class Worker(threading.Thread):  # an honest subclass, made after the freeze
+    def run(self):
+        self.ran = True
+Worker.extra = 1
+worker = Worker()
+worker.start()
+worker.join()
+Mine.extra = 1
+Later.extra = 1
+class Colour(enum.Enum):
+    RED = 1
+print(json.dumps({{
+    "frozen": frozen,
+    "class written": not refused(lambda: setattr(random.Random, "random", lambda self: 1.0)),
+    "class attribute deleted": not refused(lambda: delattr(threading.Event, "wait")),
+    "base written": not refused(lambda: setattr(threading.Condition, "wait_for", None)),
+    "instance class swapped": not refused(lambda: setattr(threading.Event(), "__class__", Mine)),
+    "honest subclass works": worker.ran and Worker.extra == 1,
+    "other modules untouched": Mine.extra == 1 and Later.extra == 1 and Colour.RED.value == 1,
+}}))
+"""
+
+
+def test_frozen_classes_refuse_writes_and_honest_subclasses_still_work(tmp_path):
+    script = tmp_path / "freezer.py"
+    script.write_text(FREEZER.format(kit=str(KIT_ROOT)))
+    done = subprocess.run([sys.executable, "-I", str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result.pop("frozen") > 10
+    assert result == {"class written": False, "class attribute deleted": False, "base written": False,
+                      "instance class swapped": False, "honest subclass works": True,
+                      "other modules untouched": True}

@@ -127,6 +127,114 @@ def test_tcp_connects_only_to_the_allowed_ports(sandbox_for):
         assert box.call("call", name="bind").startswith("PermissionError")
 
 
+SOCKET_FILTER = confine.socket_filter_status()
+needs_socket_filter = pytest.mark.skipif(not SOCKET_FILTER.startswith(confine.IN_FORCE),
+                                         reason=f"socket filter {SOCKET_FILTER}")
+SOCKETS = """
+    import socket
+    def make(family, kind, protocol=0, to=None):
+        try:
+            with socket.socket(family, kind, protocol) as made:
+                if to is not None:
+                    made.sendto(b"hello", tuple(to))
+            return "made"
+        except OSError as error:
+            return f"{type(error).__name__}: {error.strerror}"
+"""
+
+
+@needs_socket_filter
+def test_only_unix_and_tcp_sockets_can_be_made(sandbox_for):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.setblocking(False)
+        box = sandbox_for(SOCKETS)
+        refused = "PermissionError: Operation not permitted"
+        assert box.call("call", name="make", args=[socket.AF_INET, socket.SOCK_DGRAM, 0,
+                                                   list(listening.getsockname())]) == refused
+        with pytest.raises(BlockingIOError):
+            listening.recv(100)  # nothing arrived
+    for family, kind, protocol in ((socket.AF_INET6, socket.SOCK_DGRAM, 0), (socket.AF_NETLINK, socket.SOCK_RAW, 0),
+                                   (socket.AF_INET, socket.SOCK_STREAM, 132),  # SCTP: Landlock limits TCP only
+                                   (socket.AF_INET, socket.SOCK_STREAM, 262)):  # MPTCP
+        assert box.call("call", name="make", args=[family, kind, protocol]) == refused, (family, kind, protocol)
+    for family, kind in ((socket.AF_UNIX, socket.SOCK_STREAM), (socket.AF_UNIX, socket.SOCK_DGRAM),
+                         (socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC),
+                         (socket.AF_INET6, socket.SOCK_STREAM)):
+        assert box.call("call", name="make", args=[family, kind, 0]) == "made", (family, kind)
+
+
+def run_filter(program: list[tuple[int, int, int, int]], arch: int, number: int, args: tuple[int, ...]) -> int:
+    """What the classic BPF program returns for one system call (the few opcodes it uses)."""
+    import struct
+
+    data = struct.pack("<iIQ6Q", number, arch, 0, *args, *[0] * (6 - len(args)))
+    accumulator, at = 0, 0
+    while True:
+        code, true, false, k = program[at]
+        if code == 0x20:
+            accumulator = struct.unpack_from("<I", data, k)[0]
+        elif code == 0x54:
+            accumulator &= k
+        elif code == 0x06:
+            return k
+        elif code in (0x15, 0x35):
+            taken = accumulator == k if code == 0x15 else accumulator >= k
+            at += true if taken else false
+        else:
+            raise AssertionError(f"unknown opcode {code:#x}")
+        at += 1
+
+
+@pytest.mark.parametrize("machine", sorted(confine._SECCOMP_ARCHES))
+def test_the_socket_filter_decides_as_documented(machine):
+    arch = confine._SECCOMP_ARCHES[machine]
+    audit_arch, socket_nr, io_uring_setup, _ = arch
+    program = confine.socket_filter_program(arch)
+    allow, deny = confine._RET_ALLOW, confine._RET_EPERM
+
+    def decide(number: int, *args: int, on: int = audit_arch) -> int:
+        return run_filter(program, on, number, args)
+
+    assert decide(socket_nr, socket.AF_UNIX, socket.SOCK_DGRAM) == allow
+    assert decide(socket_nr, socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_CLOEXEC, 6) == allow
+    assert decide(socket_nr, socket.AF_INET6, socket.SOCK_STREAM | socket.SOCK_NONBLOCK) == allow
+    assert decide(socket_nr, socket.AF_INET, socket.SOCK_DGRAM) == deny
+    assert decide(socket_nr, socket.AF_INET, socket.SOCK_STREAM, 132) == deny
+    assert decide(socket_nr, socket.AF_INET, socket.SOCK_STREAM | 0x100000000, 1 << 32) == allow  # ints: low words
+    assert decide(socket_nr, 16, socket.SOCK_RAW) == deny  # netlink
+    assert decide(socket_nr, 17, socket.SOCK_RAW) == deny  # packet
+    assert decide(io_uring_setup, 8, 0) == deny
+    assert decide(0, 0) == allow and decide(1, 1) == allow  # every other system call
+    assert decide(socket_nr, socket.AF_UNIX, socket.SOCK_STREAM, on=0x40000003) == deny  # i386 on x86_64
+    if arch[3] is not None:
+        assert decide(arch[3] | socket_nr, socket.AF_INET, socket.SOCK_DGRAM) == deny  # x32
+
+
+@needs_private_folders
+@pytest.mark.skipif(not os.access("/run", os.W_OK), reason="this user cannot make a socket in /run")
+def test_the_daemons_unix_sockets_are_out_of_sight(sandbox_for):
+    path = f"/run/kit-test-{secrets.token_hex(6)}.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as daemon:
+        daemon.bind(path)
+        try:
+            os.chmod(path, 0o666)
+            daemon.listen()
+            box = sandbox_for("""
+                import socket
+                def connect(path):
+                    try:
+                        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+                            client.connect(path)
+                        return "connected"
+                    except OSError as error:
+                        return type(error).__name__
+            """)
+            assert box.call("call", name="connect", args=[path]) == "FileNotFoundError"
+        finally:
+            os.unlink(path)
+
+
 @needs_landlock
 def test_the_loopback_servers_refused_ports_are_refused_not_forbidden(sandbox_for):
     with LoopbackServer() as server:
@@ -309,6 +417,39 @@ def test_spawned_workers_let_the_probes_prepare(sandbox_for, method):
     assert box.call("call", name="pool", args=[method]) == [True] * 4
 
 
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_spawned_workers_are_audited_and_end_when_they_tamper(sandbox_for, method):
+    if method not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip(f"{method} is not available here")
+    box = sandbox_for("""
+        import concurrent.futures, multiprocessing, sys
+        def reach(_):
+            import probes
+            try:
+                sys._getframe()  # what the audit hook reports as tampering
+            except Exception:
+                pass
+            return "went on"
+        def freeze(_):
+            import threading
+            try:
+                threading.Event.wait = None
+            except TypeError:
+                return "refused"
+            return "written"
+        def pool(method, task):
+            context = multiprocessing.get_context(method)
+            with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as executor:
+                try:
+                    return executor.submit(globals()[task], 0).result()
+                except concurrent.futures.process.BrokenProcessPool:
+                    return "worker ended"
+    """)
+    assert box.call("call", name="pool", args=[method, "reach"]) == "worker ended"
+    assert box.call("call", name="pool", args=[method, "freeze"]) == "refused"
+    assert "a worker process was stopped" in box.output() and "sys._getframe" in box.output()
+
+
 @pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
 def test_process_pools_and_threads_work_when_confined(sandbox_for, method):
     if method not in __import__("multiprocessing").get_all_start_methods():
@@ -394,7 +535,7 @@ def test_root_drops_to_nobody_only_where_nobody_can_read_python(open_folder):
 def test_protections_in_force_says_what_holds_here():
     protections = confine.protections_in_force()
     assert set(protections) == {"landlock", "resource limits", "privilege drop", "process limit",
-                                "process cleanup", "private folders", "signed replies"}
+                                "process cleanup", "private folders", "socket filter", "signed replies"}
     landlock = protections["landlock"]
     assert landlock.startswith(confine.IN_FORCE) == (LANDLOCK >= 6)
     if LANDLOCK:
