@@ -26,8 +26,10 @@ module is imported, and the key lives only in the signer's closure.
 from __future__ import annotations
 
 import _thread
+import builtins
 import faulthandler
 import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -218,7 +220,7 @@ def _serve(setup: dict[str, Any], read: Callable[[], dict[str, Any] | None], rep
 
             multiprocessing.set_start_method(setup["start_method"], force=True)
         drain_blocks = preempt.drain_blocks
-        probes = importlib.import_module(PROBES_MODULE)
+        probes = _import_probes()
         answer, record = _channel(reply)
         audit.install([setup["runtime_dir"], setup["probes_dir"]], record)
     except BaseException as error:  # noqa: BLE001 - the harness could not start: say why
@@ -347,6 +349,20 @@ def _setup_line(fd: int) -> bytes:
     return line
 
 
+def _import_probes() -> Any:
+    """The probes module, run with a private copy of the builtins: a function looks its builtins
+    (`len`, `Exception`, ...) up in the dict its module had when the function was made, so
+    `builtins.len = ...` in student code, which no audit event reports, never reaches a probe."""
+    spec = importlib.util.find_spec(PROBES_MODULE)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"no module named {PROBES_MODULE!r}")
+    probes = importlib.util.module_from_spec(spec)
+    probes.__builtins__ = dict(vars(builtins))
+    sys.modules[PROBES_MODULE] = probes
+    spec.loader.exec_module(probes)
+    return probes
+
+
 def _announce_worker() -> None:
     """In a pool worker started by spawn (or a forkserver, whose workers inherit it), before any
     task is unpickled: let the probes prepare (`probes.in_worker()`, if they define it), then
@@ -355,7 +371,7 @@ def _announce_worker() -> None:
     Such a worker has no channel to the grader, and student code runs in it beside the probes'
     functions, so an event of tampering ends it at once (`_end_on_tampering`): the call that
     used it fails, as the same act fails a call of the sandbox's own process."""
-    probes = sys.modules.get(PROBES_MODULE) or importlib.import_module(PROBES_MODULE)
+    probes = sys.modules.get(PROBES_MODULE) or _import_probes()
     hook = getattr(probes, "in_worker", None)
     if callable(hook):
         hook()

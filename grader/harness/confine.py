@@ -185,9 +185,20 @@ def _landlock_status(abi: int) -> str:
 # packet sockets, SCTP and MPTCP fail with EPERM, as does io_uring, which makes sockets without
 # socket(). Hand-written classic BPF over prctl: `pyseccomp`, the ctypes binding of libseccomp,
 # has had no release since 2021, and these dozen instructions need no library at all.
-# Per architecture (64-bit, little-endian): AUDIT_ARCH_*, socket(), io_uring_setup(), and the
-# first syscall number of another ABI sharing the architecture (x86's x32), if any.
-_SECCOMP_ARCHES = {"x86_64": (0xC000003E, 41, 425, 0x40000000), "aarch64": (0xC00000B7, 198, 425, None)}
+# The same filter keeps the calls that change another process without a signal (which Landlock's
+# scope covers) to the caller itself: prlimit() could take the supervisor's or the grader's file
+# descriptors, setpriority() and the scheduler calls could slow the reference sandbox.
+# Per architecture (64-bit, little-endian): AUDIT_ARCH_*, socket(), io_uring_setup(), the first
+# syscall number of another ABI sharing the architecture (x86's x32), if any, and the calls on a
+# process: (number, index of the argument naming the process, the "which" of argument 0 or None).
+_SECCOMP_ARCHES = {
+    "x86_64": (0xC000003E, 41, 425, 0x40000000,
+               ((302, 0, None), (141, 1, 0), (251, 1, 1), (203, 0, None), (144, 0, None), (142, 0, None),
+                (314, 0, None))),
+    "aarch64": (0xC00000B7, 198, 425, None,
+                ((261, 0, None), (140, 1, 0), (30, 1, 1), (122, 0, None), (119, 0, None), (118, 0, None),
+                 (274, 0, None))),
+}
 _AF_UNIX, _AF_INET, _AF_INET6, _SOCK_STREAM, _IPPROTO_TCP = 1, 2, 10, 1, 6
 _SOCK_FLAGS = 0o4000 | 0o2000000  # SOCK_NONBLOCK | SOCK_CLOEXEC
 _PR_SET_NO_NEW_PRIVS, _PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 38, 22, 2
@@ -196,7 +207,11 @@ _RET_ALLOW, _RET_EPERM = 0x7FFF0000, 0x00050000 | errno.EPERM
 _LD, _JEQ, _JGE, _AND, _RET = 0x20, 0x15, 0x35, 0x54, 0x06
 
 
-def _seccomp_arch() -> tuple[int, int, int, int | None] | None:
+# AUDIT_ARCH, socket(), io_uring_setup(), the first foreign syscall, the calls on a process.
+Arch = tuple[int, int, int, int | None, tuple[tuple[int, int, int | None], ...]]
+
+
+def _seccomp_arch() -> Arch | None:
     import platform
     import struct
 
@@ -205,20 +220,30 @@ def _seccomp_arch() -> tuple[int, int, int, int | None] | None:
     return _SECCOMP_ARCHES.get(platform.machine())
 
 
-def socket_filter_program(arch: tuple[int, int, int, int | None]) -> list[tuple[int, int, int, int]]:
-    """The filter as (code, jump if true, jump if false, k) instructions; jumps name labels."""
-    audit_arch, socket_nr, io_uring_setup, foreign_abi = arch
+def socket_filter_program(arch: Arch) -> list[tuple[int, int, int, int]]:
+    """The filter as (code, jump if true, jump if false, k) instructions; jumps name labels.
+    A call on a process passes only when it names the caller (0), with "which" the process."""
+    audit_arch, socket_nr, io_uring_setup, foreign_abi, on_a_process = arch
     argument = [16 + 8 * index for index in range(3)]  # the low word of args[i] (little-endian)
-    program: list[tuple[Any, ...]] = [
+    own_process_only: list[Any] = []
+    for number, (_, who, which) in enumerate(on_a_process):
+        own_process_only += [
+            f"process {number}",
+            *([(_LD, 0, 0, argument[0]), (_JEQ, 0, "deny", which)] if which is not None else []),
+            (_LD, 0, 0, argument[who]), (_JEQ, "allow", "deny", 0),
+        ]
+    program: list[Any] = [
         (_LD, 0, 0, 4), (_JEQ, 0, "deny", audit_arch),  # a foreign architecture (int 0x80): nothing
         (_LD, 0, 0, 0),
         *([(_JGE, "deny", 0, foreign_abi)] if foreign_abi is not None else []),
         (_JEQ, "deny", 0, io_uring_setup),
+        *((_JEQ, f"process {number}", 0, call) for number, (call, _, _) in enumerate(on_a_process)),
         (_JEQ, 0, "allow", socket_nr),
         (_LD, 0, 0, argument[0]),
         (_JEQ, "allow", 0, _AF_UNIX), (_JEQ, "stream", 0, _AF_INET), (_JEQ, "stream", "deny", _AF_INET6),
         "stream", (_LD, 0, 0, argument[1]), (_AND, 0, 0, ~_SOCK_FLAGS & 0xFFFFFFFF), (_JEQ, 0, "deny", _SOCK_STREAM),
         (_LD, 0, 0, argument[2]), (_JEQ, "allow", 0, 0), (_JEQ, "allow", "deny", _IPPROTO_TCP),
+        *own_process_only,
         "allow", (_RET, 0, 0, _RET_ALLOW),
         "deny", (_RET, 0, 0, _RET_EPERM),
     ]
@@ -261,7 +286,8 @@ def apply_socket_filter() -> str:
     return _SOCKET_FILTER_IN_FORCE
 
 
-_SOCKET_FILTER_IN_FORCE = f"{IN_FORCE} (seccomp: only Unix and TCP sockets; no UDP, raw, netlink or io_uring)"
+_SOCKET_FILTER_IN_FORCE = (f"{IN_FORCE} (seccomp: only Unix and TCP sockets; no UDP, raw, netlink or io_uring;"
+                           " limits, priority and CPU affinity of its own process only)")
 
 
 def _socket_filter_missing() -> str:

@@ -8,8 +8,8 @@ read reaches), not in a closure.
 
 from __future__ import annotations
 
+import _thread
 import hashlib
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,21 +17,26 @@ from typing import Any
 
 def gathering(original: Callable[..., Any], expected: int, deadline: float, lock: Any, arrived: set[Any],
               counts: list[int], everyone_here: Any, *,
-              _current_thread: Callable[[], Any] = threading.current_thread,
+              _thread_id: Callable[[], int] = getattr(_thread, "get_native_id", _thread.get_ident),
               _monotonic: Callable[[], float] = time.monotonic, _len: Callable[[Any], int] = len,
               _max: Callable[..., Any] = max) -> Callable[..., Any]:
     """`original`, noting in `arrived` the threads that call it and in `counts` how many are
     inside at once ([inside now, the most at once]); a thread's first call waits (until
     `deadline`, a time.monotonic() value) for `expected` threads to arrive, so threads that run
     at the same time are all inside together, while threads that run one after another come
-    in alone. `everyone_here` is a fresh threading.Event; `lock` guards the counts."""
+    in alone. `everyone_here` is a fresh threading.Event; `lock` guards the counts.
+
+    A thread is noted by the kernel's id of it, which no other thread gets until the kernel's
+    ids wrap around; not by its Thread object, which student code makes (a subclass with
+    `__eq__` and `__hash__`, or an entry swapped in `threading._active`) and could have compare
+    equal to another."""
 
     def gathered(*args: Any, _original: Callable[..., Any] = original, _expected: int = expected,
                  _deadline: float = deadline, _lock: Any = lock, _arrived: set[Any] = arrived,
                  _counts: list[int] = counts, _everyone_here: Any = everyone_here,
-                 _current_thread: Callable[[], Any] = _current_thread, _monotonic: Callable[[], float] = _monotonic,
+                 _thread_id: Callable[[], int] = _thread_id, _monotonic: Callable[[], float] = _monotonic,
                  _len: Callable[[Any], int] = _len, _max: Callable[..., Any] = _max, **kwargs: Any) -> Any:
-        me = _current_thread()
+        me = _thread_id()
         with _lock:
             first_call = me not in _arrived
             _arrived.add(me)

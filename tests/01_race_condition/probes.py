@@ -204,7 +204,7 @@ def thread_overlap(
     """
     cls = counter.Counter
     original = cls.increment
-    arrived: set[Any] = _set()  # the thread objects, not their idents, which are reused
+    arrived: set[Any] = _set()  # the kernel's ids of the threads (see gathering)
     counts = [0, 0]  # inside now, the most at once
     cls.increment = _gathering(original, n_threads, _monotonic() + patience, _lock(), arrived, counts, _event())
     try:

@@ -189,7 +189,7 @@ def run_filter(program: list[tuple[int, int, int, int]], arch: int, number: int,
 @pytest.mark.parametrize("machine", sorted(confine._SECCOMP_ARCHES))
 def test_the_socket_filter_decides_as_documented(machine):
     arch = confine._SECCOMP_ARCHES[machine]
-    audit_arch, socket_nr, io_uring_setup, _ = arch
+    audit_arch, socket_nr, io_uring_setup, _, on_a_process = arch
     program = confine.socket_filter_program(arch)
     allow, deny = confine._RET_ALLOW, confine._RET_EPERM
 
@@ -209,6 +209,13 @@ def test_the_socket_filter_decides_as_documented(machine):
     assert decide(socket_nr, socket.AF_UNIX, socket.SOCK_STREAM, on=0x40000003) == deny  # i386 on x86_64
     if arch[3] is not None:
         assert decide(arch[3] | socket_nr, socket.AF_INET, socket.SOCK_DGRAM) == deny  # x32
+    # prlimit, setpriority, ioprio_set and the scheduler calls: on the caller (0) only.
+    for call, who, which in on_a_process:
+        own, other = [which or 0, 0, 0], [which or 0, 0, 0]
+        other[who] = 4242
+        assert decide(call, *own) == allow and decide(call, *other) == deny
+        if which is not None:
+            assert decide(call, which + 1, 0, 0) == deny  # a process group or every process of the user
 
 
 @needs_private_folders

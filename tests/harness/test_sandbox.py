@@ -24,6 +24,10 @@ from grader.harness.sandbox import (
 PROBES = '''
 def call(module, name, args=()):
     return getattr(module, name)(*args)
+
+
+def length_of(module, name):
+    return len(getattr(module, name)())
 '''
 
 
@@ -41,6 +45,12 @@ def test_an_object_with_a_rigged_eq_never_reaches_the_judge(sandbox_for):
     """)
     with pytest.raises(StudentCodeError, match="not plain data"):
         box.call("call", name="answer")
+
+
+def test_builtins_rebound_by_student_code_never_reach_the_probes(sandbox_for):
+    box = sandbox_for("import builtins\nbuiltins.len = lambda value: 99\ndef items(): return [1, 2, 3]\n")
+    assert box.call("call", name="items") == [1, 2, 3]
+    assert box.call("length_of", name="items") == 3
 
 
 def test_an_int_subclass_arrives_as_its_true_value(sandbox_for):
