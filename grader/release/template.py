@@ -106,6 +106,19 @@ line 5 times; Thread-4 then resumed and wrote back a value it had read before th
 (to see these thread switches again, run: python -m pytest "exercises/01_race_condition/test_counter.py::test_no_update_is_lost_under_forced_interleavings" --seed 1)
 ```
 
+When another thread sees a change half done, the story says where it looked:
+
+```
+money in flight: total() returned [2998, 2999] in 237 of 1611 calls while transfers ran, instead of
+3000. total() must not add up the balances while a transfer is half done. Thread-1 ran `bank.py:36
+self._balances[src] -= amount`, then was paused in the middle of that change, before `bank.py:37
+self._balances[dst] += amount`; meanwhile Thread-2 ran `bank.py:40 return sum(self._balances.values())`
+4 times and saw it half done (in flight); Thread-1 then resumed and finished it.
+```
+
+A race check that goes wrong just the same with no thread switch forced says so ("it does not
+depend on how the threads interleave") and prints no replay command: that mistake shows on every run.
+
 When threads wait for each other's locks, the check stops at once and names the cycle:
 
 ```
