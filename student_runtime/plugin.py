@@ -43,6 +43,11 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(RuntimePlugin(config), "concurrency_kit_runtime_fixtures")
 
 
+# What a race check adds when its failure does not depend on how the threads interleave.
+NOT_A_RACE = ("It goes wrong the same way without forced thread switches: it does not depend on how the"
+              " threads interleave.")
+
+
 @dataclass(frozen=True)
 class Schedules:
     """Seeds for the forced-interleaving schedules of one race check."""
@@ -54,10 +59,16 @@ class Schedules:
     def seeds(self, count: int) -> list[int]:
         return [self.base + offset for offset in range(count)]
 
-    def failure(self, what: str, block: Any = None) -> str:
+    def failure(self, what: str, block: Any = None, *, without_switches: bool = False,
+                kinds: tuple[str, ...] | None = None) -> str:
         """A race check's message: what went wrong, the story of the interleaving that did it
-        when the forced-interleavings `block` can tell one, and the replay command."""
-        story = block.story() if block is not None else None
+        when the forced-interleavings `block` can tell one (only of `kinds` if given: see
+        race_story.py), and the replay command. When the check went wrong `without_switches` too
+        (run again with no switch forced), the failure does not depend on the interleaving: it
+        says so, with no story and no replay command."""
+        if without_switches:
+            return f"{what} {NOT_A_RACE}"
+        story = None if block is None else block.story() if kinds is None else block.story(kinds)
         return " ".join(filter(None, [what, story, f"({self.replay_hint()})"]))
 
     def replay_hint(self) -> str:

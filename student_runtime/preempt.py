@@ -61,7 +61,7 @@ from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any
 
-from student_runtime.race_story import tell, telling_pause
+from student_runtime.race_story import LOST_UPDATE, tell, telling_pause
 
 # Probability of giving up the GIL before an opcode of the traced code. High enough that every
 # read-modify-write of a few opcodes is interrupted many times per run, low enough that a
@@ -624,17 +624,18 @@ class forced_interleavings:  # noqa: N801 - used like the function it replaced: 
     def __exit__(self, exc_type: object, exc: object, tb: object, _send: Callable[[tuple], Any] = _send) -> None:
         _send(("exit", self._ticket))
 
-    def telling_pause(self, _send: Callable[[tuple], Any] = _send,
+    def telling_pause(self, kinds: Iterable[str] = LOST_UPDATE, _send: Callable[[tuple], Any] = _send,
                       _telling_pause: Callable[..., dict[str, Any] | None] = telling_pause) -> dict[str, Any] | None:
         """After the block: the forced switch that best explains a lost update in the targets'
-        files, as plain data for `race_story.tell`; None if none does or the block is not the
-        last few."""
+        files (or a story of other `kinds`, see race_story.py), as plain data for
+        `race_story.tell`; None if none does or the block is not the last few."""
         tape = _send(("tape", self._ticket)) if self._ticket is not None else None
-        return None if tape is None else _telling_pause(tape, self._files)
+        return None if tape is None else _telling_pause(tape, self._files, kinds)
 
-    def story(self, _tell: Callable[[Any], str | None] = tell) -> str | None:
-        """After the block: how the interleaving lost an update, in the targets' source lines."""
-        return _tell(self.telling_pause())
+    def story(self, kinds: Iterable[str] = LOST_UPDATE, _tell: Callable[[Any], str | None] = tell) -> str | None:
+        """After the block: how the interleaving lost an update (or, with `kinds` IN_FLIGHT, let a
+        change be seen in flight), in the targets' source lines."""
+        return _tell(self.telling_pause(kinds))
 
 
 def drain_blocks(_send: Callable[[tuple], Any] = _send) -> list[dict[str, Any]]:

@@ -6,19 +6,30 @@ The hidden grading suite checks the same things more thoroughly (more schedules,
 import threading
 
 import counter
+from student_runtime.diagnoses import ex01_race_condition as diagnose
 from student_runtime.preempt import forced_interleavings
 
 
 def test_counter_counts_on_one_thread():
-    shared = counter.Counter()
-    assert shared.value == 0
-    shared.increment()
-    shared.increment(5)
-    assert shared.value == 6, "increment() then increment(5) should give 6"
+    shared, done = counter.Counter(), []
+    value = shared.value
+    assert value == 0, diagnose.new_counter_not_zero(value)
+    for amount, expected in [(None, 1), (5, 6)]:
+        done.append(diagnose.spelled(amount))
+        calls = f"Counter(), then {', '.join(done)}"
+        try:
+            shared.increment() if amount is None else shared.increment(amount)
+        except NotImplementedError:
+            raise
+        except Exception as error:
+            raise AssertionError(diagnose.increment_raised(amount, f"{type(error).__name__}({str(error)!r})", calls)) from None
+        value, before = shared.value, value
+        assert value == expected, diagnose.increment_wrong(amount, before, value, expected, calls)
 
 
 def test_count_in_threads_returns_the_total():
-    assert counter.count_in_threads(4, 1000) == 4000
+    total = counter.count_in_threads(4, 1000)
+    assert total == 4000, diagnose.wrong_total(4, 1000, total)
 
 
 def test_no_update_is_lost_under_forced_interleavings(schedules):

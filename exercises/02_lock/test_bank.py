@@ -12,7 +12,9 @@ import pytest
 
 import bank
 from student_runtime.deadlock import Cycle, LockWatch, deadlock_story, find_deadlock, watched_locks
+from student_runtime.diagnoses import ex02_lock as diagnose
 from student_runtime.preempt import forced_interleavings
+from student_runtime.race_story import IN_FLIGHT
 
 HANG_SECONDS = 5.0  # a correct bank finishes every check here in well under a second
 LOCKS: list[LockWatch] = []  # the watch of the running test's locks
@@ -60,38 +62,43 @@ def run_at_once(jobs: list[Callable[[], None]]) -> None:
     go.set()
     found = find_deadlock(LOCKS[-1].wait(finished, HANG_SECONDS, {thread.ident: thread.name for thread in threads}))
     if found is not None:
-        if not isinstance(found, Cycle):
-            advice = (" A lock taken with a bare acquire() stays held when an exception skips its release():"
-                      " take it with `with lock:`, which releases it on every way out.")
-        elif found.steps[1:]:
-            advice = " Take the locks in one global order, or use one lock for the whole bank."
-        else:
-            advice = (" Take a lock with `with lock:`, which releases it even when an exception is raised, and never"
-                      " take a lock the thread already holds: threading.Lock is not reentrant.")
-        pytest.fail(f"deadlock: {deadlock_story(found, 'account')}{advice}", pytrace=False)
+        advice = diagnose.deadlock_remedy(len(found.steps) if isinstance(found, Cycle) else None)
+        pytest.fail(f"deadlock: {deadlock_story(found, 'account')} {advice}", pytrace=False)
     if errors:
         raise errors[0]
     stuck = sum(thread.is_alive() for thread in threads)
-    assert not stuck, (
-        f"deadlock: {stuck} of {len(threads)} threads were still waiting after {HANG_SECONDS} s."
-        " Either two transfers each held one lock and waited for the other's (take the locks in"
-        " one global order, or use one lock for the whole bank), or a lock was never released"
-        " (take it with `with lock:`, which releases it even when an exception is raised)."
-    )
+    assert not stuck, diagnose.threads_still_waiting(stuck, len(threads), HANG_SECONDS)
 
 
 def balances(accounts: bank.Bank, names: list[str]) -> dict[str, int]:
     return {name: accounts.balance(name) for name in names}
 
 
+def transfer_or_fail(accounts: bank.Bank, src: str, dst: str, amount: int) -> None:
+    """accounts.transfer(), which can succeed: the error it raises anyway is the failure."""
+    held = balances(accounts, [src, dst])
+    try:
+        accounts.transfer(src, dst, amount)
+    except (KeyError, bank.InsufficientFunds) as error:
+        raise AssertionError(diagnose.transfer_refused(f"transfer({src!r}, {dst!r}, {amount})",
+                                                       f"raised {type(error).__name__}", src, held[src],
+                                                       dst, held[dst])) from None
+
+
 def test_transfer_moves_money():
     def transfers() -> None:
+        names = ["alice", "bob", "carol"]
         accounts = bank.Bank({"alice": 100, "bob": 50, "carol": 0})
-        accounts.transfer("alice", "bob", 30)
-        assert balances(accounts, ["alice", "bob", "carol"]) == {"alice": 70, "bob": 80, "carol": 0}
-        accounts.transfer("bob", "carol", 80)  # all of it
-        assert balances(accounts, ["alice", "bob", "carol"]) == {"alice": 70, "bob": 0, "carol": 80}
-        assert accounts.total() == 150
+        for (src, dst, amount), expected in [
+            (("alice", "bob", 30), {"alice": 70, "bob": 80, "carol": 0}),
+            (("bob", "carol", 80), {"alice": 70, "bob": 0, "carol": 80}),  # all of it, to an empty account
+        ]:
+            transfer_or_fail(accounts, src, dst, amount)
+            after = balances(accounts, names)
+            assert after == expected, diagnose.wrong_balances_after(f"transfer({src!r}, {dst!r}, {amount})",
+                                                                    after, expected)
+        total = accounts.total()
+        assert total == 150, diagnose.wrong_total({"alice": 100, "bob": 50, "carol": 0}, 2, f"returned {total!r}", 150)
 
     run_at_once([transfers])  # on a thread: a thread waiting for a lock it holds fails, not hangs
 
@@ -106,21 +113,47 @@ def test_transfer_moves_money():
 ])
 def test_a_refused_transfer_changes_nothing(src, dst, amount, error):
     def refuse_then_transfer() -> None:
-        accounts = bank.Bank({"alice": 100, "bob": 50})
-        with pytest.raises(error):
+        opening = {"alice": 100, "bob": 50}
+        accounts, call = bank.Bank(opening), f"transfer({src!r}, {dst!r}, {amount})"
+        situation = f"with the balances {opening}"
+        try:
             accounts.transfer(src, dst, amount)
-        assert balances(accounts, ["alice", "bob"]) == {"alice": 100, "bob": 50}, (
-            f"transfer({src!r}, {dst!r}, {amount}) raised {error.__name__} but changed the balances"
-        )
-        accounts.transfer("alice", "bob", 1)  # the bank still works after an error
-        assert balances(accounts, ["alice", "bob"]) == {"alice": 99, "bob": 51}
+        except error:
+            pass
+        except NotImplementedError:
+            raise
+        except Exception as other:
+            raise AssertionError(diagnose.should_raise(situation, call, error.__name__,
+                                                       f"raised {type(other).__name__}")) from None
+        else:
+            raise AssertionError(diagnose.should_raise(situation, call, error.__name__, "returned without an error"))
+        after = balances(accounts, ["alice", "bob"])
+        assert after == opening, diagnose.refused_but_changed(situation, call, error.__name__, after)
+        try:  # the bank still works after an error
+            accounts.transfer("alice", "bob", 1)
+        except NotImplementedError:
+            raise
+        except Exception as other:
+            raise AssertionError(diagnose.next_call_failed(call, error.__name__, "transfer('alice', 'bob', 1)",
+                                                           f"raised {type(other).__name__}")) from None
+        after = balances(accounts, ["alice", "bob"])
+        assert after == {"alice": 99, "bob": 51}, diagnose.next_call_wrong_balances(
+            call, error.__name__, "transfer('alice', 'bob', 1)", after, {"alice": 99, "bob": 51})
 
     run_at_once([refuse_then_transfer])  # on a thread: a lock the error left held fails, not hangs
 
 
 def test_a_negative_opening_balance_is_refused():
-    with pytest.raises(ValueError):
-        bank.Bank({"alice": 10, "bob": -1})
+    opening = {"alice": 10, "bob": -1}
+    try:
+        bank.Bank(opening)
+    except ValueError:
+        return
+    except NotImplementedError:
+        raise
+    except Exception as other:
+        raise AssertionError(diagnose.negative_opening_accepted(opening, f"raised {type(other).__name__}")) from None
+    raise AssertionError(diagnose.negative_opening_accepted(opening, "returned a Bank"))
 
 
 def test_money_is_conserved_under_forced_interleavings(schedules):
@@ -136,14 +169,23 @@ def test_money_is_conserved_under_forced_interleavings(schedules):
                 except bank.InsufficientFunds:
                     pass  # expected once src runs dry; it must change nothing
 
+        jobs = [lambda: pay("alice", "carol"), lambda: pay("bob", "carol"), lambda: pay("alice", "bob")]
         with forced_interleavings([bank], seed) as block:
-            run_at_once([lambda: pay("alice", "carol"), lambda: pay("bob", "carol"),
-                         lambda: pay("alice", "bob")])
+            run_at_once(jobs)
         final = balances(accounts, names)
-        conserved = sum(final.values()) == 500 and min(final.values()) >= 0
-        assert conserved, schedules.failure(
-            f"lost update or overdraft: three threads of transfers left {final}, which adds up to"
-            f" {sum(final.values())} instead of 500.", block)
+        if sum(final.values()) == 500 and min(final.values()) >= 0:
+            continue
+        accounts = bank.Bank({"alice": 300, "bob": 200, "carol": 0})  # again, one thread after another
+        for job in jobs:
+            run_at_once([job])
+        alone = balances(accounts, names)
+        overdrawn = sorted(name for name, balance in final.items() if balance < 0)
+        what = (f"lost update: three threads of transfers left {final}, which adds up to {sum(final.values())}"
+                " instead of 500." if sum(final.values()) != 500 else
+                f"overdraft: three threads of transfers left {final}: {', '.join(overdrawn)} went below 0."
+                " Check the balance and withdraw under the same lock, in one critical section.")
+        raise AssertionError(schedules.failure(
+            what, block, without_switches=sum(alone.values()) != 500 or min(alone.values()) < 0))
 
 
 def test_opposite_transfers_do_not_deadlock(schedules):
@@ -185,4 +227,4 @@ def test_total_never_sees_money_in_flight(schedules):
         assert not wrong, schedules.failure(
             f"money in flight: total() returned {sorted(set(wrong))} in {len(wrong)} of {len(totals)} calls"
             " while transfers ran, instead of 3000. total() must not add up the balances while a"
-            " transfer is half done.", block)
+            " transfer is half done.", block, kinds=IN_FLIGHT)

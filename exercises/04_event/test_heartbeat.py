@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import pytest
 
 import heartbeat
+from student_runtime.diagnoses import ex04_event as diagnose
 from student_runtime.preempt import forced_interleavings
 
 
@@ -49,7 +50,7 @@ def test_first_beat_comes_one_interval_after_start():
     with running(beat):
         assert calls.first_started.wait(3), "no beat within 3 s with an interval of 0.3 s"
     waited = calls.started[0] - starting
-    assert waited >= 0.15, f"first beat at once: it came {waited:.2f} s after start(); the interval is 0.3 s"
+    assert waited >= 0.15, diagnose.first_beat_at_once(waited, 0.3)
 
 
 @pytest.mark.timing
@@ -59,14 +60,11 @@ def test_beats_keep_pace_with_the_interval():
     starting = time.monotonic()
     with running(beat):
         time.sleep(1.0)
-    intervals = (time.monotonic() - starting) / 0.1  # a busy machine may sleep longer than asked
-    assert 0.6 * intervals <= len(calls.finished) <= intervals + 0.5, (
-        f"{len(calls.finished)} beats in {intervals / 10:.2f} s with an interval of 0.1 s;"
-        f" expected about {intervals:.0f}"
-    )
-    assert beat.beats == len(calls.finished), (
-        f"beats is {beat.beats}, but the callback completed {len(calls.finished)} times"
-    )
+    seconds = time.monotonic() - starting  # a busy machine may sleep longer than asked
+    most, least = int(seconds / 0.1 + 0.5), int(0.6 * seconds / 0.1)
+    assert len(calls.finished) <= most, diagnose.too_many_beats(len(calls.finished), seconds, 0.1, most)
+    assert len(calls.finished) >= least, diagnose.too_few_beats(len(calls.finished), seconds, 0.1, least)
+    assert beat.beats == len(calls.finished), diagnose.beats_miscounted(beat.beats, len(calls.finished))
 
 
 @pytest.mark.timing
@@ -78,11 +76,7 @@ def test_stop_is_prompt_even_with_a_long_interval():
     # holding it up for the rest of the interval.
     stopped = threading.Event()
     threading.Thread(target=lambda: (beat.stop(), stopped.set()), daemon=True).start()
-    assert stopped.wait(1.0), (
-        "stop() had not returned 1 s after it was called, with an interval of 3 s: time.sleep()"
-        " cannot be cut short; wait with Event.wait(interval) instead, which returns as soon as"
-        " stop() sets the event"
-    )
+    assert stopped.wait(1.0), diagnose.stop_not_returned(1.0, 3)
 
 
 def test_no_callback_runs_after_stop_returns():
@@ -91,13 +85,10 @@ def test_no_callback_runs_after_stop_returns():
         assert calls.first_started.wait(3), "no beat within 3 s with an interval of 0.05 s"
         beat.stop()
         assert len(calls.finished) == len(calls.started), (
-            "the callback was still running when stop() returned: wait for the thread to end"
-        )
+            diagnose.callback_running_after_stop("slow", len(calls.started), len(calls.finished)))
         beats_at_stop = len(calls.started)
         time.sleep(0.3)
-    assert len(calls.started) == beats_at_stop, (
-        f"{len(calls.started) - beats_at_stop} callbacks started after stop() had returned"
-    )
+    assert len(calls.started) == beats_at_stop, diagnose.beats_after_stop(len(calls.started) - beats_at_stop, 0.3)
 
 
 def test_stop_never_adds_a_beat(schedules):
@@ -113,21 +104,21 @@ def test_stop_never_adds_a_beat(schedules):
     # opcode), so that a stop() request slips in between the thread's steps wherever it can.
     for seed in schedules.seeds(10):
         calls = Calls()
-        with forced_interleavings([heartbeat], seed, rate=0.5), running(heartbeat.Heartbeat(0.3, calls)):
+        with forced_interleavings([heartbeat], seed, rate=0.5) as block, running(heartbeat.Heartbeat(0.3, calls)):
             time.sleep(0.005)
-        assert not calls.started, (
+        assert not calls.started, schedules.failure(
             "extra beat: stop(), called 5 ms after start() with an interval of 0.3 s, made the"
             " callback run when the threads switched at an unlucky moment: the check that stop()"
-            f" was called and the callback must not be separated by a switch ({schedules.replay_hint()})"
-        )
+            " was called and the callback must not be separated by a switch.", block, kinds=("half done",))
 
 
 def test_waiting_between_beats_uses_no_cpu():
     with running(heartbeat.Heartbeat(0.25, Calls())):
         cpu_before, wall_before = time.process_time(), time.monotonic()
         time.sleep(1.0)
-        share = (time.process_time() - cpu_before) / (time.monotonic() - wall_before)
-    assert share < 0.05, f"busy waiting: the heartbeat used {share:.0%} of a CPU core while waiting"
+        wall = time.monotonic() - wall_before
+        share = (time.process_time() - cpu_before) / wall
+    assert share < 0.05, diagnose.busy_waiting(share, wall, 0.05)
 
 
 def test_start_twice_raises_runtime_error():
@@ -137,12 +128,14 @@ def test_start_twice_raises_runtime_error():
         except RuntimeError:
             pass
         else:
-            raise AssertionError("start() twice was accepted; the second call should raise RuntimeError")
+            raise AssertionError(diagnose.start_twice_accepted())
 
 
 def test_stop_is_safe_before_start_and_twice():
-    never_started = heartbeat.Heartbeat(0.05, Calls())
-    never_started.stop()
-    never_started.stop()
-    with running(heartbeat.Heartbeat(0.05, Calls())) as beat:
-        beat.stop()
+    for steps in (["stop", "stop"], ["start", "stop", "stop"]):
+        beat = heartbeat.Heartbeat(0.05, Calls())
+        for index, step in enumerate(steps):
+            try:
+                getattr(beat, step)()
+            except Exception as error:
+                raise AssertionError(diagnose.stop_not_safe(steps, index, type(error).__name__, str(error))) from None

@@ -12,6 +12,7 @@ import time
 import pytest
 
 import tasks
+from student_runtime.diagnoses import ex08_futures as diagnose
 from student_runtime.preempt import forced_interleavings
 
 SLOW = 3.0  # seconds a slow call takes (unless the test is over before)
@@ -69,14 +70,6 @@ def within(seconds, action):
     return (True, outcome[0]) if outcome else (False, None)
 
 
-WAITED_FOR_THE_SLOW_CALLS = (
-    "it waited for the slow calls. Take the first success as it comes (as_completed, or"
-    " wait(..., return_when=FIRST_COMPLETED)), and do not wait for the rest on the way out:"
-    " leaving a `with ThreadPoolExecutor(...)` block waits for every call, while"
-    " executor.shutdown(wait=False, cancel_futures=True) does not"
-)
-
-
 def error_raised_by(action):
     """The exception action() raised; a stub's NotImplementedError passes through."""
     try:
@@ -102,7 +95,19 @@ def test_run_all_keeps_order_and_exceptions_in_place():
         returns_after(0.0, 42),
         returns_after(0.1, returned),
     ]
-    results = tasks.run_all(calls, max_workers=4)
+    call = "run_all(<4 calls>, max_workers=4)"
+    try:
+        results = tasks.run_all(calls, max_workers=4)
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        if error is raised:
+            raise AssertionError(diagnose.exception_escaped(call, f"raised {error!r}", 1)) from None
+        raise
+    in_order = ["slowest", raised, 42, returned]
+    if results != in_order and sorted(map(repr, results)) == sorted(map(repr, in_order)):
+        position = next(i for i, (got, want) in enumerate(zip(results, in_order)) if got != want)
+        raise AssertionError(diagnose.results_in_completion_order(call, position, repr(results[position])))
     assert results[0] == "slowest" and results[2] == 42, f"results out of order: {results!r}"
     assert results[1] is raised, f"the exception calls[1] raised belongs at position 1: {results!r}"
     assert results[3] is returned, f"calls[3] returned an exception object, for position 3: {results!r}"
@@ -121,16 +126,15 @@ def test_run_all_respects_max_workers():
             running -= 1
 
     tasks.run_all([call] * 7, max_workers=3)
-    assert peak == 3, f"with max_workers=3, {peak} calls ran at the same time; expected 3"
+    assert peak <= 3, diagnose.too_many_at_once("run_all(<7 calls>, max_workers=3)", peak, 3)
+    assert peak == 3, diagnose.too_few_at_once("run_all(<7 calls>, max_workers=3)", peak)
 
 
 @pytest.mark.timing
 def test_first_success_does_not_wait_for_slow_calls(slow_call):
     calls = [slow_call("slow"), returns_after(0.1, "fast"), slow_call("slow too")]
     finished, result = within(1.0, lambda: tasks.first_success(calls, timeout=10))
-    assert finished, (
-        f"first_success had not returned after 1.0 s, although a call answered in 0.1 s: {WAITED_FOR_THE_SLOW_CALLS}"
-    )
+    assert finished, diagnose.waited_for_slow_calls(1.0, 1, 0.1, 2, SLOW)
     if isinstance(result, BaseException):
         raise result
     assert result == "fast"
@@ -145,10 +149,12 @@ def test_first_success_skips_failed_calls(slow_call):
 def test_first_success_raises_timeout_error(slow_call):
     calls = [slow_call("too late"), raises_after(0.0, ValueError("fails at once"))]
     finished, result = within(1.3, lambda: tasks.first_success(calls, timeout=0.3))
-    assert finished, f"no TimeoutError 1.3 s after first_success(..., timeout=0.3): {WAITED_FOR_THE_SLOW_CALLS}"
+    assert finished, (f"no TimeoutError 1.3 s after first_success(..., timeout=0.3): it waited for the slow"
+                      f" calls. {diagnose.SHUT_DOWN_WITHOUT_WAITING}")
     if isinstance(result, NotImplementedError):
         raise result
-    assert isinstance(result, TIMEOUT_ERRORS), f"first_success(..., timeout=0.3) gave {result!r}, not TimeoutError"
+    outcome = f"raised {result!r}" if isinstance(result, BaseException) else f"returned {result!r}"
+    assert isinstance(result, TIMEOUT_ERRORS), diagnose.no_timeout_error(outcome, 0.3)
 
 
 def test_first_success_reraises_the_last_failure():
@@ -156,6 +162,8 @@ def test_first_success_reraises_the_last_failure():
     first, second = ValueError("fails first"), OSError("fails second")
     calls = [raises_after(0.1, first), raises_after(0.4, last), raises_after(0.2, second)]
     error = error_raised_by(lambda: tasks.first_success(calls, timeout=10))
+    story = f"every call failed, the last one was calls[1], which raised {last!r} after 0.40 s"
+    assert error is not first, diagnose.first_failure_reraised(f"raised {error!r}", 0, 0.1, story)
     assert error is last, f"expected the last failure {last!r}, got {error!r}"
 
 
@@ -178,9 +186,13 @@ def test_first_success_when_all_fail_at_once(schedules):
         calls = [fails_with_the_others(error) for error in errors]
         with forced_interleavings([tasks], seed, rate=0.3) as block:
             error = error_raised_by(lambda: tasks.first_success(calls, timeout=1.5))
-        assert error in errors, schedules.failure(
+        if error in errors:
+            continue
+        barrier = threading.Barrier(5, timeout=0.5)  # again, with no switch forced
+        again = error_raised_by(lambda: tasks.first_success(calls, timeout=1.5)) not in errors
+        raise AssertionError(schedules.failure(
             f"all 5 calls failed at once, yet first_success raised {error!r}: it lost count of"
-            " the calls that had ended.", block)
+            " the calls that had ended.", block, without_switches=again))
 
 
 def wait_for_other_threads_to_end(patience=2.0):
@@ -194,8 +206,17 @@ def wait_for_other_threads_to_end(patience=2.0):
 def test_map_processes_uses_worker_processes_and_keeps_order():
     wait_for_other_threads_to_end()
     numbers = list(range(8))
-    results = tasks.map_processes(square_and_pid, numbers, max_workers=3)
+    call = "map_processes(square_and_pid, <8 items>, max_workers=3)"
+    try:
+        results = tasks.map_processes(square_and_pid, numbers, max_workers=3)
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        if "pickl" in f"{type(error).__name__} {error}".lower():
+            raise AssertionError(diagnose.not_picklable(call, f"raised {error!r}")) from None
+        raise
     assert [square for square, _ in results] == [n * n for n in numbers], f"wrong or out of order: {results}"
     pids = {pid for _, pid in results}
+    assert pids != {os.getpid()}, diagnose.ran_in_calling_process(call)
     assert os.getpid() not in pids, "items ran in the calling process: use a ProcessPoolExecutor"
     assert len(pids) > 1, "every item ran in one worker process; expected several"

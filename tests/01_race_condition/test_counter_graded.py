@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from student_runtime.diagnoses import ex01_race_condition as diagnose
 from student_runtime.race_story import first_story
 
 SCHEDULES = 5  # forced schedules per race check; one lost update anywhere fails the check
@@ -42,37 +43,20 @@ def amounts_to_add(rng: random.Random) -> list[int | None]:
     return amounts
 
 
-def spelled(amount: int | None) -> str:
-    return "increment()" if amount is DEFAULT else f"increment({amount})"
-
-
-def what_increment_adds(amount: int | None) -> str:
-    if amount is DEFAULT:
-        return "increment() without an amount adds 1."
-    return "increment(amount) adds the amount, whatever int it is: 0 and negative ones too."
-
-
 @pytest.mark.group("correctness")
 def test_counter_counts_on_one_thread(student, rng):
     amounts = amounts_to_add(rng)
     seen = student.call("single_thread_values", amounts=amounts)
-    values, calls = seen["values"], f"Counter(), then {', '.join(map(spelled, amounts))}"
+    values, calls = seen["values"], f"Counter(), then {', '.join(map(diagnose.spelled, amounts))}"
     expected = [0]
     for amount in amounts:
         expected.append(expected[-1] + (1 if amount is DEFAULT else amount))
-    assert values[0] == 0, f"a new Counter() has the value {values[0]!r}, expected 0"
+    assert values[0] == 0, diagnose.new_counter_not_zero(values[0])
     for step, value in enumerate(values[1:], start=1):
-        assert value == expected[step], (
-            f"{spelled(amounts[step - 1])} took the value from {values[step - 1]!r} to {value!r},"
-            f" expected {expected[step]}. {what_increment_adds(amounts[step - 1])}"
-            f" (The calls, in this order: {calls}.)"
-        )
+        assert value == expected[step], diagnose.increment_wrong(amounts[step - 1], values[step - 1], value,
+                                                                 expected[step], calls)
     if seen["raised"] is not None:
-        amount = amounts[len(values) - 1]
-        raise AssertionError(
-            f"{spelled(amount)} raised {seen['raised']}. {what_increment_adds(amount)}"
-            f" (The calls, in this order: {calls}.)"
-        )
+        raise AssertionError(diagnose.increment_raised(amounts[len(values) - 1], seen["raised"], calls))
 
 
 @pytest.mark.group("correctness")
@@ -81,10 +65,7 @@ def test_count_in_threads_returns_the_total(student, rng):
              (rng.randint(2, 6), rng.randint(500, 3000))]
     for n_threads, increments in cases:
         total = student.call("count_in_threads", n_threads=n_threads, increments=increments)
-        assert total == n_threads * increments, (
-            f"count_in_threads({n_threads}, {increments}) returned {total!r},"
-            f" expected {n_threads} x {increments} = {n_threads * increments}"
-        )
+        assert total == n_threads * increments, diagnose.wrong_total(n_threads, increments, total)
 
 
 @pytest.mark.group("races")
@@ -145,16 +126,6 @@ def assert_counts_with_one_counter(report: dict, n_threads: int, increments: int
 def test_threads_run_at_the_same_time(student, rng):
     for n_threads in (rng.randint(2, 6), MANY_THREADS):
         seen = student.call("thread_overlap", n_threads=n_threads, increments=50, patience=3.0)
-        assert seen["threads"] == n_threads, (
-            f"count_in_threads({n_threads}, 50) called increment() from {seen['threads']} different"
-            f" thread{'s' if seen['threads'] != 1 else ''}, expected {n_threads}: start n_threads threads"
-            " (a thread pool with fewer threads makes the rest of the work wait its turn)"
-        )
-        assert seen["peak"] == n_threads, (
-            f"not concurrent: at most {seen['peak']} of count_in_threads({n_threads}, 50)'s"
-            f" {n_threads} threads were running at once. Start every thread first, then join them"
-            " in a second loop."
-        )
-        assert seen["total"] == n_threads * 50, (
-            f"count_in_threads({n_threads}, 50) returned {seen['total']!r}, expected {n_threads * 50}"
-        )
+        assert seen["threads"] == n_threads, diagnose.too_few_threads(n_threads, 50, seen["threads"])
+        assert seen["peak"] == n_threads, diagnose.threads_one_after_another(n_threads, 50, seen["peak"])
+        assert seen["total"] == n_threads * 50, diagnose.wrong_total(n_threads, 50, seen["total"])

@@ -28,6 +28,7 @@ from typing import Any
 
 from student_runtime.deadlock import LockWatch, watched_locks
 from student_runtime.preempt import forced_interleavings
+from student_runtime.race_story import IN_FLIGHT, LOST_UPDATE
 
 Transfer = list[Any]  # [src, dst, amount]
 
@@ -208,11 +209,14 @@ def transfers_under_preemption(
     _forced: type = forced_interleavings, _run_together: Callable[..., dict[str, Any] | None] = _run_together,
     _outcome: Callable[..., str] = _outcome, _balances: Callable[..., list[list[Any]]] = _balances,
     _plain_int: Callable[[Any], Any] = _plain_int, _partial: type = partial, _zip: type = zip, _dict: type = dict,
-    _watched: Callable[..., Any] = watched_locks,
+    _watched: Callable[..., Any] = watched_locks, _in_flight: tuple[str, ...] = IN_FLIGHT,
+    _lost_update: tuple[str, ...] = LOST_UPDATE,
 ) -> list[dict[str, Any]]:
     """Per forced schedule: one thread per plan runs its transfers on one shared Bank.
 
-    Returns each transfer's outcome (per plan, in order) and the balances at the end. With
+    Returns each transfer's outcome (per plan, in order), the balances at the end and what the
+    tracer saw of the pause that best explains a lost update or a change seen in flight (for the
+    story; it decides nothing). With
     `audit`, one more thread calls total() again and again until every transfer is done, and
     the totals it saw are returned as [value, times seen] pairs.
     """
@@ -220,7 +224,7 @@ def transfers_under_preemption(
     for seed in seeds:
         outcomes: list[list[str]] = [[] for _ in plans]
         totals: dict[Any, int] = {}  # in the order first seen
-        with _watched(bank) as watch, _forced([bank], seed):
+        with _watched(bank) as watch, _forced([bank], seed) as block:
             accounts = bank.Bank(_dict(opening))
 
             def run_plan(plan: list[Transfer], record: list[str]) -> None:
@@ -243,6 +247,7 @@ def transfers_under_preemption(
             "outcomes": outcomes,
             "balances": balances[0],
             "totals": [[value, seen] for value, seen in totals.items()],
+            "pause": block.telling_pause(_in_flight if audit else _lost_update),  # for the story; decides nothing
         })
     return runs
 
@@ -252,16 +257,18 @@ def competing_withdrawals(
     _forced: type = forced_interleavings, _run_together: Callable[..., dict[str, Any] | None] = _run_together,
     _outcome: Callable[..., str] = _outcome, _plain_int: Callable[[Any], Any] = _plain_int,
     _partial: type = partial, _range: type = range, _len: Callable[[Any], int] = len, _dict: type = dict,
-    _watched: Callable[..., Any] = watched_locks,
+    _watched: Callable[..., Any] = watched_locks, _lost_update: tuple[str, ...] = LOST_UPDATE,
 ) -> list[dict[str, Any]]:
     """Per round: a fresh Bank where `source` holds `funds`; one thread per sink tries, at
     the same moment, to move `amount` from `source` to its sink. Returns the outcomes and
-    the source's balance after each round."""
+    the source's balance after each round, with what the tracer saw of the pause that best explains a
+    lost update in its forced schedule (for the story; it decides nothing)."""
     opening = {source: funds, **{sink: 0 for sink in sinks}}
     results = []
     stuck = None
     for seed in seeds:
-        with _forced([bank], seed):
+        rounds_of_seed = []
+        with _forced([bank], seed) as block:
             for _ in _range(rounds):
                 with _watched(bank) as watch:
                     accounts = bank.Bank(_dict(opening))
@@ -275,7 +282,9 @@ def competing_withdrawals(
                                           afterwards=lambda: after.append(_plain_int(accounts.balance(source))))
                 if stuck is not None:
                     break
-                results.append({"outcomes": outcomes, "source_after": after[0]})
+                rounds_of_seed.append({"outcomes": outcomes, "source_after": after[0]})
         if stuck is not None:  # one outcome, for one forced schedule at least
             return [{"deadlock": stuck}]
+        pause = block.telling_pause(_lost_update)  # for the story of a failure; it decides nothing
+        results.extend({**result, "pause": pause} for result in rounds_of_seed)
     return results

@@ -18,6 +18,8 @@ import pytest
 
 from grader.harness.sandbox import Sandbox, StudentCodeHung
 from student_runtime.deadlock import Cycle, deadlock_story, find_deadlock
+from student_runtime.diagnoses import ex02_lock as diagnose
+from student_runtime.race_story import first_story
 
 SCHEDULES = 5  # forced schedules per race check; one bad schedule fails the check
 DEADLOCK_SCHEDULES = 3  # a lock-order deadlock shows up within some 50 transfers of one schedule
@@ -83,19 +85,7 @@ def after_transfers(opening: dict[str, int], transfers: list[Transfer]) -> dict[
     return balances
 
 
-STUCK_LOCK_ADVICE = (
-    "A thread waits for a lock that nobody will release: a lock still held after an"
-    " exception (take it with `with lock:`, which releases it on every way out), or a method"
-    " that takes a lock it already holds (threading.Lock is not reentrant)."
-)
-ABANDONED_LOCK_ADVICE = (
-    "A lock taken with a bare acquire() stays held when an exception skips its release():"
-    " take it with `with lock:`, which releases it on every way out."
-)
-LOCK_ORDER_ADVICE = (
-    "Acquire the locks of a transfer in one global order (for example sorted by account name)"
-    " or use one lock for the whole bank."
-)
+LOCK_ORDER_ADVICE = diagnose.LOCK_ORDER  # quoted by the lock-order check's advice
 
 
 def what_it_did(action: Action, step: dict[str, Any]) -> str:
@@ -104,7 +94,7 @@ def what_it_did(action: Action, step: dict[str, Any]) -> str:
     return "returned without an error" if action[0] == "transfer" else f"returned {step['value']!r}"
 
 
-def call_or_report_deadlock(student: Sandbox, probe: str, *, doing: str, advice: str = STUCK_LOCK_ADVICE,
+def call_or_report_deadlock(student: Sandbox, probe: str, *, doing: str, advice: str = diagnose.STUCK_LOCK,
                             replay: str | None = None, timeout: float | None = None, **kwargs: Any) -> Any:
     """The probe's result; AssertionError when its threads got stuck. When the probe reports
     them stuck in a cycle of lock waits, or waiting for a lock whose holder has ended, the
@@ -121,11 +111,15 @@ def call_or_report_deadlock(student: Sandbox, probe: str, *, doing: str, advice:
     found = find_deadlock(stuck["deadlock"])
     if found is None:  # its threads are stuck, but the report does not show how
         raise AssertionError(f"deadlock: {doing} never finished. {advice}{replayed}")
-    if not isinstance(found, Cycle):
-        remedy = ABANDONED_LOCK_ADVICE
-    else:
-        remedy = STUCK_LOCK_ADVICE if len(found.steps) == 1 else LOCK_ORDER_ADVICE
+    remedy = diagnose.deadlock_remedy(len(found.steps) if isinstance(found, Cycle) else None)
     raise AssertionError(f"deadlock: {doing} never finished. {deadlock_story(found, 'account')} {remedy}{replayed}")
+
+
+def story(exercise: Any, runs: list[dict[str, Any]]) -> str:
+    """The interleaving that made the first of these forced schedules go wrong, in the student's
+    own lines, from what the sandbox's child reported, and a space; empty when it cannot be told."""
+    told = first_story(f"{exercise.module}.py", [run.get("pause") for run in runs if isinstance(run, dict)])
+    return f"{told} " if told else ""
 
 
 def money_problem(opening: dict[str, int], plans: list[list[Transfer]], run: dict[str, Any],
@@ -228,30 +222,19 @@ def test_errors_change_nothing(student, rng, make_case):
     situation = f"with the balances {opening}"
 
     for wrong_call, raised in zip(wrong_calls, refused):
-        assert raised["outcome"] == error, (
-            f"{situation}, {spelled(wrong_call)} should raise {error}, but it {what_it_did(wrong_call, raised)}"
-        )
+        assert raised["outcome"] == error, diagnose.should_raise(situation, spelled(wrong_call), error,
+                                                                 what_it_did(wrong_call, raised))
         if error == "InsufficientFunds":
             assert report["insufficient_funds_is_exception"], "InsufficientFunds must be a subclass of Exception"
         balances = dict(raised["balances"])
-        assert balances == opening, (
-            f"{situation}, {spelled(wrong_call)} raised {error} as it should, but changed the balances to"
-            f" {balances}. Check everything first; move money only once the transfer cannot fail."
-        )
-    assert balance_of_stranger["outcome"] == "KeyError", (
-        f"after {', '.join(map(spelled, wrong_calls))}, balance({stranger!r}) should still raise KeyError,"
-        f" but it {what_it_did(actions[-2], balance_of_stranger)}: an unknown account has no balance,"
-        " and a failed call must not open it"
-    )
-    assert followed["outcome"] == "ok", (
-        f"after {spelled(wrong_calls[-1])} raised {error}, the next call {spelled(follow_up)}"
-        f" {what_it_did(follow_up, followed)}"
-    )
+        assert balances == opening, diagnose.refused_but_changed(situation, spelled(wrong_call), error, balances)
+    assert balance_of_stranger["outcome"] == "KeyError", diagnose.unknown_account_opened(
+        ", ".join(map(spelled, wrong_calls)), stranger, what_it_did(actions[-2], balance_of_stranger))
+    assert followed["outcome"] == "ok", diagnose.next_call_failed(
+        spelled(wrong_calls[-1]), error, spelled(follow_up), what_it_did(follow_up, followed))
     expected = after_transfers(opening, [follow_up[1:]])
-    assert dict(followed["balances"]) == expected, (
-        f"after {spelled(wrong_calls[-1])} raised {error}, the next call {spelled(follow_up)} left the"
-        f" balances at {dict(followed['balances'])}, expected {expected}"
-    )
+    assert dict(followed["balances"]) == expected, diagnose.next_call_wrong_balances(
+        spelled(wrong_calls[-1]), error, spelled(follow_up), dict(followed["balances"]), expected)
 
 
 @pytest.mark.group("errors")
@@ -263,7 +246,7 @@ def test_a_negative_opening_balance_is_refused(student, rng):
         report = call_or_report_deadlock(student, "one_thread", doing=f"Bank({opening})", timeout=HANG_TIMEOUT,
                                          opening=opening, actions=[])
         outcome = "returned a Bank" if report["opened"] == "ok" else f"raised {report['opened']}"
-        assert report["opened"] == "ValueError", f"Bank({opening}) should raise ValueError, but it {outcome}"
+        assert report["opened"] == "ValueError", diagnose.negative_opening_accepted(opening, outcome)
 
 
 # -- conservation ---------------------------------------------------------------------------
@@ -284,23 +267,18 @@ def test_transfers_move_the_money(student, rng):
     for transfer, step in zip(transfers, report["steps"]):
         held = balances[transfer[1]]
         balances = after_transfers(balances, [transfer[1:]])
-        assert step["outcome"] == "ok", (
-            f"{spelled(transfer)} raised {step['outcome']} although {transfer[1]!r} held {held}"
-            f" and {transfer[2]!r} held {balances[transfer[2]] - transfer[3]}"
-            + {"KeyError": ": both accounts exist, and an account holding 0 is an account too",
-               "InsufficientFunds": ": moving all the money an account holds is allowed"}.get(step["outcome"], "")
-        )
-        assert dict(step["balances"]) == balances, (
-            f"after {spelled(transfer)} the balances were {dict(step['balances'])}, expected {balances}"
-        )
+        assert step["outcome"] == "ok", diagnose.transfer_refused(
+            spelled(transfer), what_it_did(transfer, step), transfer[1], held,
+            transfer[2], balances[transfer[2]] - transfer[3])
+        assert dict(step["balances"]) == balances, diagnose.wrong_balances_after(
+            spelled(transfer), dict(step["balances"]), balances)
     for read, step in zip(reads, report["steps"][len(transfers):]):
-        assert step["outcome"] == "ok" and step["value"] == balances[read[1]], (
-            f"{spelled(read)} {what_it_did(read, step)}, expected {balances[read[1]]}"
-        )
+        assert step["outcome"] == "ok" and step["value"] == balances[read[1]], diagnose.wrong_balance(
+            spelled(read), what_it_did(read, step), balances[read[1]])
 
 
 @pytest.mark.group("conservation")
-def test_money_is_conserved_under_forced_interleavings(student, schedules, rng):
+def test_money_is_conserved_under_forced_interleavings(student, schedules, exercise, rng):
     accounts = sorted(account_names(rng, 4))
     # The money drains downhill, so later transfers get refused now and then (a fifth, typically).
     opening = {account: rng.randint(100, 400) * (len(accounts) - rank)
@@ -308,12 +286,13 @@ def test_money_is_conserved_under_forced_interleavings(student, schedules, rng):
     plans = [downhill_transfers(rng, accounts, rng.randint(40, 60), max_amount=30) for _ in range(4)]
     runs = call_or_report_deadlock(student, "transfers_under_preemption", doing="4 threads making transfers",
                                    opening=opening, plans=plans, seeds=schedules.seeds(SCHEDULES))
-    problems = [problem for run in runs if (problem := money_problem(opening, plans, run))]
-    assert not problems, (
-        f"{problems[0]}; wrong in {len(problems)} of {SCHEDULES} forced schedules of 4 threads making"
+    wrong = [(problem, run) for run in runs if (problem := money_problem(opening, plans, run))]
+    assert not wrong, (
+        f"{wrong[0][0]}; wrong in {len(wrong)} of {SCHEDULES} forced schedules of 4 threads making"
         f" random transfers between {accounts}. Another thread ran in the middle of a transfer:"
         " the balance check and both updates must happen while one lock is held, the same lock"
-        f" for every transfer that touches those accounts. ({schedules.replay_hint()})"
+        " for every transfer that touches those accounts."
+        f" {story(exercise, [run for _, run in wrong])}({schedules.replay_hint()})"
     )
 
 
@@ -321,7 +300,7 @@ ROUNDS = 20  # rounds of competing withdrawals per forced schedule
 
 
 @pytest.mark.group("conservation")
-def test_an_account_is_never_overdrawn(student, schedules, rng):
+def test_an_account_is_never_overdrawn(student, schedules, exercise, rng):
     source, *sinks = account_names(rng, 5)
     amount = rng.randint(10, 100)
     can_succeed = rng.randint(1, len(sinks) - 1)
@@ -340,7 +319,7 @@ def test_an_account_is_never_overdrawn(student, schedules, rng):
             f"overdrawn: {situation}, but {succeeded} succeeded and left {result['source_after']}"
             f" in {source!r}. Check-then-act race: a transfer checked the balance, then another thread"
             " spent the money before the first one took it. Do the check and the withdrawal under the"
-            f" same lock, as one step. ({schedules.replay_hint()})"
+            f" same lock, as one step. {story(exercise, [result])}({schedules.replay_hint()})"
         )
         assert succeeded == can_succeed, (
             f"{situation}, but only {succeeded} succeeded: raise InsufficientFunds only when the money"
@@ -349,7 +328,7 @@ def test_an_account_is_never_overdrawn(student, schedules, rng):
         left = funds - can_succeed * amount
         assert result["source_after"] == left, (
             f"lost update: {situation}; they did, but left {result['source_after']} in {source!r}"
-            f" instead of {left}. ({schedules.replay_hint()})"
+            f" instead of {left}. {story(exercise, [result])}({schedules.replay_hint()})"
         )
 
 
@@ -398,21 +377,17 @@ def test_total_adds_up_the_balances(student, rng):
     assert report["opened"] == "ok", f"Bank({opening}) raised {report['opened']}"
     for done, (action, step) in enumerate(zip(actions, report["steps"])):
         if action[0] == "total":
-            assert step["outcome"] == "ok" and step["value"] == sum(opening.values()), (
-                f"after Bank({opening}) and {done // 2} transfers, total() {what_it_did(action, step)},"
-                f" expected {sum(opening.values())}"
-            )
+            assert step["outcome"] == "ok" and step["value"] == sum(opening.values()), diagnose.wrong_total(
+                opening, done // 2, what_it_did(action, step), sum(opening.values()))
     report = call_or_report_deadlock(student, "one_thread", doing="Bank({}), then total()",
                                      timeout=HANG_TIMEOUT, opening={}, actions=[["total"]])
     assert report["opened"] == "ok", f"Bank({{}}) raised {report['opened']}: a bank without accounts is a bank"
     [step] = report["steps"]
-    assert step["outcome"] == "ok" and step["value"] == 0, (
-        f"Bank({{}}).total() {what_it_did(['total'], step)}, expected 0: the sum of no balances"
-    )
+    assert step["outcome"] == "ok" and step["value"] == 0, diagnose.wrong_total({}, 0, what_it_did(["total"], step), 0)
 
 
 @pytest.mark.group("snapshot")
-def test_total_never_sees_money_in_flight(student, schedules, rng):
+def test_total_never_sees_money_in_flight(student, schedules, exercise, rng):
     accounts = sorted(account_names(rng, 4))
     plans = [downhill_transfers(rng, accounts, rng.randint(40, 60), max_amount=20) for _ in range(3)]
     # Each account holds more than it will ever send, so no transfer is refused: what total()
@@ -439,5 +414,5 @@ def test_total_never_sees_money_in_flight(student, schedules, rng):
         raise AssertionError(
             f"money in flight: {returned}. total() added up the balances while a transfer had taken"
             " the money out of one account and not yet put it into the other: take the lock (every"
-            f" lock the transfers use) while adding up. ({schedules.replay_hint()})"
+            f" lock the transfers use) while adding up. {story(exercise, [run])}({schedules.replay_hint()})"
         )

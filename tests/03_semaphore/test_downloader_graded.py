@@ -15,6 +15,7 @@ import pytest
 
 from student_runtime.loopback import LoopbackServer, RequestRecord
 from grader.harness.sandbox import NotImplementedYet, Sandbox, StudentCodeError, StudentCodeHung
+from student_runtime.diagnoses import ex03_semaphore as diagnose
 
 LIMIT_SCHEDULES = 3  # forced schedules per limit check; one excess request in any fails it
 # Seconds the server takes to answer a long, a slow and a quick page. A long page gives every
@@ -97,26 +98,14 @@ def assert_downloaded(got: dict[str, bytes], pages: list[Page]) -> None:
     wrong = [page for page in wanted if page.url in got and got[page.url] != page.body]
     problems = []
     if missing:
-        problems.append(
-            f"{len(missing)} of the {len(wanted)} URLs that answer 2xx are missing from the result:"
-            f" {examples(missing)}. Every 2xx answer counts (200, 201, 203, ...), and a URL that"
-            " fails must never stop the others."
-        )
+        problems.append(diagnose.urls_missing(len(missing), len(wanted), examples(missing)))
     if kept:
-        problems.append(
-            f"these URLs failed but are in the result: {examples(kept)}. Leave out every answer"
-            " that is not 2xx (check response.is_success or call response.raise_for_status())"
-            " and pass the timeout to httpx, so that a late answer raises httpx.TimeoutException."
-        )
+        problems.append(diagnose.failed_urls_kept(examples(kept)))
     if strangers:
         problems.append(f"the result has keys that are not among the given URLs: {strangers[:3]}")
     if wrong:
-        page, body = wrong[0], got[wrong[0].url]
-        problems.append(
-            f"wrong body for {len(wrong)} URL(s), e.g. {page.url}: got {len(body)} bytes starting"
-            f" {body[:12]!r}, expected {len(page.body)} bytes starting {page.body[:12]!r}."
-            " Return response.content, the raw bytes."
-        )
+        page = wrong[0]
+        problems.append(diagnose.wrong_body(len(wrong), page.url, got[page.url], page.body))
     if problems:  # raised, not asserted: pytest would append the whole list again
         raise AssertionError("\n".join(problems))
 
@@ -164,27 +153,14 @@ def download_despite_failures(
     except StudentCodeHung as hang:
         if prompt is not None:
             raise AssertionError(
-                f"download_all(..., timeout={download_timeout:g}) had not returned after {prompt:g} s with"
-                f" {failing} failing URLs and max_concurrent={max_concurrent}, although its slowest good URL"
-                f" answers within 0.2 s. Either a URL that had not answered after {download_timeout:g} s was"
-                " not given up then (pass the timeout to httpx), or a failed request kept its slot and the"
-                " remaining threads wait for one forever (hold the semaphore with `with semaphore:`). The"
-                f" stacks below show which.\n{hang}"
+                f"{diagnose.timeout_ignored_or_slots_lost(download_timeout, prompt, failing, max_concurrent, 0.2)}"
+                f" The stacks below show which.\n{hang}"
             ) from None
-        raise AssertionError(
-            f"deadlock: download_all() never returned with {failing} failing URLs and"
-            f" max_concurrent={max_concurrent}. A failed request kept its slot; once every slot"
-            " was gone, the remaining threads waited forever. Hold the semaphore with"
-            f" `with semaphore:` (or release it in a finally block).\n{hang}"
-        ) from None
+        raise AssertionError(f"{diagnose.slots_lost_deadlock(failing, max_concurrent)}\n{hang}") from None
     except NotImplementedYet:
         raise
     except StudentCodeError as error:
-        raise AssertionError(
-            f"one failing URL stopped everything: download_all() raised {error.type}. Catch"
-            " httpx.HTTPError around each request and leave that URL out; the other downloads"
-            f" must go on.\n{error}"
-        ) from None
+        raise AssertionError(f"{diagnose.failure_stops_everything(error.type)}\n{error}") from None
     return bodies_of(answer), seconds
 
 
@@ -220,14 +196,8 @@ def test_max_concurrent_below_one_is_a_value_error(student, loopback, rng):
                     "rejection", urls=given, max_concurrent=max_concurrent, timeout=DEADLOCK_AFTER
                 )
             except StudentCodeHung as hang:
-                raise AssertionError(
-                    f"deadlock: {call} never returned: with no free slot every request waits"
-                    f" forever. Check max_concurrent first and raise ValueError.\n{hang}"
-                ) from None
-            assert answer["raised"] == "ValueError", (
-                f"{call} returned a {answer['returned']['type']} instead of raising ValueError:"
-                " check max_concurrent < 1 before anything else"
-            )
+                raise AssertionError(f"{diagnose.no_value_error_deadlock(call)}\n{hang}") from None
+            assert answer["raised"] == "ValueError", diagnose.no_value_error(call, answer["returned"]["type"])
     assert not loopback.requests, (
         f"download_all() sent {len(loopback.requests)} requests although max_concurrent was below 1:"
         " raise ValueError before downloading anything"
@@ -296,13 +266,7 @@ def test_a_free_slot_goes_to_the_next_url_at_once(student, loopback, rng):
     slow_records = [record for record in records if record.path in slow_paths]
     beside = max(sum(ran_together(record, other) for other in records) for record in slow_records)
     assert beside >= max_concurrent, (
-        f"sliding window broken: while a slow URL took {SLOW:g} s, at most {beside} other requests"
-        f" ran beside it, although only {slow_count} of the max_concurrent={max_concurrent} slots"
-        f" held slow URLs and {len(pages) - slow_count} quick URLs were to fetch. This looks like"
-        f" batches of {max_concurrent} that wait for their slowest member: let every URL wait for"
-        " a free slot on its own (a thread per URL with a semaphore, or a pool of max_concurrent"
-        " threads), so that a finished download's slot goes to the next URL at once."
-    )
+        diagnose.batches(SLOW, beside, slow_count, max_concurrent, len(pages) - slow_count))
 
 
 # -- failures -------------------------------------------------------------------------------
@@ -321,11 +285,7 @@ def test_failed_urls_are_left_out_and_never_stop_the_others(student, loopback, r
                                              prompt=PROMPT)
 
     assert_downloaded(got, pages)
-    assert seconds < PROMPT, (
-        f"download_all(..., timeout={TIMEOUT:g}) took {seconds:.1f} s although its slowest good URL"
-        f" answers within 0.2 s: a URL that has not answered after {TIMEOUT:g} s must be given up"
-        " then. Pass the timeout to httpx."
-    )
+    assert seconds < PROMPT, diagnose.timeout_ignored(TIMEOUT, seconds, 0.2)
 
 
 @pytest.mark.group("failures")
@@ -347,9 +307,4 @@ def test_a_failed_request_gives_its_slot_back(student, loopback, rng):
     good_paths = paths_of(loopback, good)
     good_at_once = most_at_once([record for record in loopback.requests if record.path in good_paths])
     assert good_at_once >= max_concurrent, (
-        f"slots lost: after {len(failing)} failed requests at most {good_at_once} of the"
-        f" {len(good)} good URLs were in flight at once, with max_concurrent={max_concurrent}."
-        " Each failure took a slot away for good. A failed request must give its slot back: hold"
-        " the semaphore with `with semaphore:` (or release it in a finally block), and catch the"
-        " error inside the thread so that the thread, or the pool worker, goes on."
-    )
+        diagnose.slots_lost(len(failing), good_at_once, len(good), max_concurrent))

@@ -208,19 +208,20 @@ def misuse(heartbeat: ModuleType, interval: float, steps: list[str], *, _recorde
 def stops_under_preemption(
     heartbeat: ModuleType, seeds: list[int], pauses: list[float], interval: float, rate: float, *,
     _forced: type = forced_interleavings, _recorder: type = Recorder, _sleep: Callable[[float], None] = time.sleep,
-    _zip: type = zip,
-) -> list[int]:
-    """Per forced schedule: start a heartbeat, pause, stop it; how many callbacks had run.
+    _zip: type = zip, _half_done: tuple[str, ...] = ("half done",),
+) -> list[dict[str, Any]]:
+    """Per forced schedule: start a heartbeat, pause, stop it; how many callbacks had run
+    ("beats"), and the pause that let a thread see stop() half done ("pause", for the story).
 
     The interval is far longer than the pause, so every callback counted came from stop().
     """
-    extra_beats = []
+    runs = []
     for seed, pause in _zip(seeds, pauses):
         recorder = _recorder()
-        with _forced([heartbeat], seed, rate):
+        with _forced([heartbeat], seed, rate) as block:
             subject = heartbeat.Heartbeat(interval, recorder.beat)
             subject.start()
             _sleep(pause)
             subject.stop()
-        extra_beats.append(recorder.counts()["started"])
-    return extra_beats
+        runs.append({"beats": recorder.counts()["started"], "pause": block.telling_pause(_half_done)})
+    return runs

@@ -14,6 +14,8 @@ import pytest
 
 from grader.harness.sandbox import Sandbox, StudentCodeHung
 from grader.harness.timing import can_read_cpu_time_of_other_processes
+from student_runtime.diagnoses import ex04_event as diagnose
+from student_runtime.race_story import first_story
 
 PROMPT_STOP = 1.0  # seconds; the contract says 0.2 s, a sleeping thread needs the whole interval
 STOP_DEADLINE = 3.0  # a stop() still busy after this long is reported as stuck, with its stacks
@@ -40,17 +42,13 @@ def call_or_fail(sandbox: Sandbox, what: str, advice: str, probe: str, timeout: 
 
 
 def stop_or_fail(sandbox: Sandbox, interval: float, deadline: float = STOP_DEADLINE):
-    return call_or_fail(
-        sandbox, "stop()",
-        f"Does it wait out the interval ({interval:.1f} s)? time.sleep() cannot be cut short;"
-        " Event.wait(interval) returns as soon as stop() sets the event. A deadlock looks the"
-        " same: the stacks below show where each thread was waiting.",
-        "stop", deadline,
-    )
-
-
-def ordinal(number: int) -> str:
-    return f"{number}{'st' if number == 1 else 'nd' if number == 2 else 'rd' if number == 3 else 'th'}"
+    try:
+        return sandbox.timed_call("stop", timeout=deadline)
+    except StudentCodeHung as hung:
+        raise AssertionError(
+            f"{diagnose.stop_not_returned(deadline, interval)} A deadlock looks the same: the stacks"
+            f" below show where each thread was waiting.\n{hung}"
+        ) from None
 
 
 # -- timing -------------------------------------------------------------------------------------
@@ -62,10 +60,7 @@ def test_first_beat_comes_one_interval_after_start(student, rng):
     interval = rng.uniform(0.5, 0.8)
     seen, took = student.timed_call("start", interval=interval, wait_for_beats=1)
     assert seen["started"] >= 1, f"no beat within {took:.1f} s of start(); the interval is {interval:.2f} s"
-    assert took >= interval / 2, (
-        f"first beat at once: it came {took:.2f} s after start() was called, but the interval is"
-        f" {interval:.2f} s. Wait one interval first, then call the callback."
-    )
+    assert took >= interval / 2, diagnose.first_beat_at_once(took, interval)
     stop_or_fail(student, interval)
 
 
@@ -88,15 +83,8 @@ def test_beats_keep_pace_with_the_interval(student, rng):
     most = math.floor((stopped - calling_start) / interval + EARLY_WAKEUP)
     least = math.floor(SLOWEST_PACE * (stopping - started) / interval)
     beats = seen["before_stop"]["started"]
-    assert beats <= most, (
-        f"too many beats: the callback ran {beats} times in {stopped - calling_start:.2f} s with an"
-        f" interval of {interval:.3f} s, at most {most} fit. Beat once per interval, not more often."
-    )
-    assert beats >= least, (
-        f"too few beats: the callback ran {beats} times in {stopping - started:.2f} s with an"
-        f" interval of {interval:.3f} s; expected about {(stopping - started) / interval:.0f}"
-        f" (at least {least}). Each beat should follow the previous one after one interval."
-    )
+    assert beats <= most, diagnose.too_many_beats(beats, stopped - calling_start, interval, most)
+    assert beats >= least, diagnose.too_few_beats(beats, stopping - started, interval, least)
 
 
 @pytest.mark.group("timing")
@@ -108,18 +96,13 @@ def test_beats_counts_completed_callbacks(student, rng):
     for read in seen["reads"]:
         number, value = read["beat"], read["beats"]
         assert isinstance(value, int), f"beats returned {value}, expected an int"
-        assert value <= read["finished_after"], (
-            f"beat counted too early: beats was {value} while the {ordinal(number)} callback was still"
-            f" running, so only {number - 1} had completed. Add one after callback() returns."
-        )
+        assert value <= read["finished_after"], diagnose.beat_counted_too_early(value, number)
         assert value >= number - 1, (
-            f"beats was {value} during the {ordinal(number)} callback, although {number - 1}"
+            f"beats was {value} during the {diagnose.ordinal(number)} callback, although {number - 1}"
             " callbacks had already completed"
         )
     final = seen["after_stop"]
-    assert final["beats"] == final["finished"], (
-        f"after stop() beats was {final['beats']}, but the callback had completed {final['finished']} times"
-    )
+    assert final["beats"] == final["finished"], diagnose.beats_miscounted(final["beats"], final["finished"])
 
 
 # -- stop ---------------------------------------------------------------------------------------
@@ -132,10 +115,7 @@ def test_stop_is_prompt_even_with_a_long_interval(student, rng):
     student.call("start", interval=interval)
     time.sleep(SETTLE)
     _, took = stop_or_fail(student, interval, deadline=PROMPT_STOP)  # a slower stop() has failed already
-    assert took < PROMPT_STOP, (
-        f"stop() took {took:.1f} s with an interval of {interval:.1f} s; it should return within"
-        " 0.2 s. Wait with Event.wait(interval), which returns as soon as stop() sets the event."
-    )
+    assert took < PROMPT_STOP, diagnose.stop_not_returned(took, interval)
 
 
 @pytest.mark.group("stop")
@@ -149,36 +129,30 @@ def test_no_callback_runs_after_stop_returns(student, callback, rng):
         student.call("start", interval=interval, wait_for_beats=3)
     at_stop, _ = stop_or_fail(student, interval)
     assert at_stop["started"] == at_stop["finished"], (
-        f"the callback was still running when stop() returned (a {callback} callback,"
-        f" {at_stop['started']} started, {at_stop['finished']} finished). After setting the event,"
-        " stop() must wait for the thread to end: join it."
-    )
+        diagnose.callback_running_after_stop(callback, at_stop["started"], at_stop["finished"]))
     watching = max(0.5, 10 * interval)
     time.sleep(watching)
     extra = student.call("snapshot")["started"] - at_stop["started"]
-    assert extra == 0, (
-        f"the heartbeat kept beating after stop() returned: {extra} more callbacks in the next"
-        f" {watching:.1f} s. stop() must end the thread; a daemon thread only ends with the whole"
-        " program."
-    )
+    assert extra == 0, diagnose.beats_after_stop(extra, watching)
 
 
 @pytest.mark.group("stop")
-def test_stop_never_adds_a_beat(student, schedules, rng):
+def test_stop_never_adds_a_beat(student, schedules, exercise, rng):
     seeds = schedules.seeds(SCHEDULES)
     pauses = [rng.uniform(0.002, 0.01) for _ in seeds]
     interval = rng.uniform(5, 8)
-    extra_beats, _ = call_or_fail(
+    runs, _ = call_or_fail(
         student, f"Starting and stopping {SCHEDULES} heartbeats",
         "stop() waits out the interval: wait with Event.wait(interval).",
         "stops_under_preemption", 10, seeds=seeds, pauses=pauses, interval=interval, rate=PREEMPTION_RATE,
     )
-    schedules_with_extra = sum(1 for beats in extra_beats if beats)
-    assert not schedules_with_extra, (
+    with_extra = [run for run in runs if not isinstance(run, dict) or run.get("beats") != 0]
+    told = first_story(f"{exercise.module}.py", [run.get("pause") for run in with_extra if isinstance(run, dict)])
+    assert not with_extra, (
         f"extra beat: stop(), called a few milliseconds after start() with an interval of"
-        f" {interval:.1f} s, made the callback run in {schedules_with_extra} of {SCHEDULES} forced"
-        " schedules. Let the Event itself be the stop request, and leave the loop as soon as it is"
-        f" set: `while not event.wait(interval): callback()`. ({schedules.replay_hint()})"
+        f" {interval:.1f} s, made the callback run in {len(with_extra)} of {SCHEDULES} forced"
+        " schedules." + (f" {told}" if told else "") + " Let the Event itself be the stop request, and leave the"
+        f" loop as soon as it is set: `while not event.wait(interval): callback()`. ({schedules.replay_hint()})"
     )
 
 
@@ -197,11 +171,7 @@ def test_waiting_between_beats_uses_no_cpu(student, rng):
     beats = student.call("snapshot")["started"]
     assert beats >= 1, f"no beat within {wall:.1f} s with an interval of {interval:.2f} s"
     share = used / wall
-    assert share < MAX_IDLE_CPU, (
-        f"busy waiting: between beats your code's processes used {share:.0%} of a CPU core for"
-        f" {wall:.1f} s (at most {MAX_IDLE_CPU:.0%} allowed). A loop that keeps checking the clock"
-        " or a flag burns a core; block in Event.wait(timeout) instead."
-    )
+    assert share < MAX_IDLE_CPU, diagnose.busy_waiting(share, wall, MAX_IDLE_CPU)
     stop_or_fail(student, interval)
 
 
@@ -220,8 +190,7 @@ def run_steps(sandbox: Sandbox, steps: list[str], rng: Random) -> list:
 
 
 def describe(steps: list[str], index: int, outcome: dict) -> str:
-    return (f"in the sequence {', '.join(f'{step}()' for step in steps)}, the {ordinal(index + 1)}"
-            f" call ({steps[index]}()) raised {outcome['type']}: {outcome['message']}")
+    return diagnose.call_raised(steps, index, outcome["type"], outcome["message"])
 
 
 @pytest.mark.group("errors")
@@ -229,10 +198,7 @@ def test_start_twice_raises_runtime_error(student, rng):
     steps = ["start", "start", "stop"]
     first, second, last = run_steps(student, steps, rng)
     assert first is None, describe(steps, 0, first)
-    assert second is not None, (
-        "start() twice was accepted: the second call should raise RuntimeError (a heartbeat runs"
-        " one thread and starts once)"
-    )
+    assert second is not None, diagnose.start_twice_accepted()
     assert second["runtime_error"], f"{describe(steps, 1, second)}; expected RuntimeError"
     assert last is None, describe(steps, 2, last)
 
@@ -242,7 +208,4 @@ def test_start_twice_raises_runtime_error(student, rng):
                          ids=["before_start", "twice_before_start", "twice"])
 def test_stop_is_safe_before_start_and_twice(student, steps, rng):
     for index, outcome in enumerate(run_steps(student, steps, rng)):
-        assert outcome is None, (
-            f"{describe(steps, index, outcome)}. stop() must be safe to call before start() and"
-            " more than once: only wait for a thread that is running."
-        )
+        assert outcome is None, diagnose.stop_not_safe(steps, index, outcome["type"], outcome["message"])

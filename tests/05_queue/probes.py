@@ -27,6 +27,7 @@ from types import ModuleType
 from typing import Any
 
 from student_runtime.preempt import forced_interleavings
+from student_runtime.race_story import LOST_UPDATE, OUT_OF_ORDER
 
 HUNG = "hung"  # what _finish_within() reports for a call that did not return in time
 STRANDED = "stranded"  # what _joined_unless_stranded() reports for a join() nothing can ever end
@@ -263,14 +264,27 @@ def results_under_forced_interleavings(
     pool_module: ModuleType, seeds: list[int], n_workers: int, tokens: list[str], patience: float, *,
     _forced: type = forced_interleavings, _finish_within: Callable[..., Any] = _finish_within,
     _one_batch: Callable[..., Any] = _one_batch, _partial: type = partial, _hung: str = HUNG,
+    _plain: Callable[[Any], Any] = _plain, _repr: Callable[[Any], str] = repr, _sorted: Callable[..., Any] = sorted,
+    _type: type = type, _list: type = list, _out_of_order: tuple[str, ...] = OUT_OF_ORDER,
+    _lost_update: tuple[str, ...] = LOST_UPDATE, _lost: tuple[str, ...] = (*LOST_UPDATE, "half done"),
 ) -> list[Any]:
-    """Per forced schedule: join()'s results for one task per token, or HUNG. Stops at the
-    first schedule that hangs, since its threads stay stuck."""
+    """Per forced schedule: {"result": join()'s results for one task per token, or HUNG,
+    "pause": when they are wrong, what the tracer saw of the pause that best explains how (for
+    the story; it decides nothing): a worker that handed its result on after one that took a
+    later task, when they are all there in another order; a lost update when it hung; else that,
+    or a task taken but not yet done that join() saw}. Stops at the first schedule that hangs,
+    since its threads stay stuck."""
     outcomes = []
+    expected = [_plain(token) for token in tokens]
     for seed in seeds:
-        with _forced([pool_module], seed):
-            outcomes.append(_finish_within(patience, _partial(_one_batch, pool_module, n_workers, tokens)))
-        if outcomes[-1] == _hung:
+        with _forced([pool_module], seed) as block:
+            result = _finish_within(patience, _partial(_one_batch, pool_module, n_workers, tokens))
+        reordered = _type(result) is _list and _sorted(_repr(value) for value in result) == _sorted(
+            _repr(value) for value in expected)
+        kinds = _out_of_order if reordered else _lost_update if result == _hung else _lost
+        pause = None if result == expected else block.telling_pause(kinds)
+        outcomes.append({"result": result, "pause": pause})
+        if result == _hung:
             break
     return outcomes
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from random import Random
 from typing import Any
 
@@ -9,6 +10,8 @@ import pytest
 
 from grader.harness.sandbox import Sandbox, StudentCodeHung
 from grader.harness.timing import can_read_cpu_time_of_other_processes
+from student_runtime.diagnoses import ex05_queue as diagnose
+from student_runtime.race_story import first_story
 
 # A correct pool answers every probe in well under a second; a pool that is stuck is reported
 # after this many seconds instead of the manifest's 30.
@@ -85,19 +88,11 @@ def test_results_come_back_in_submission_order(student, rng):
     )
     results = seen["results"]
     assert seen["finished_at_join"] == len(expected), (
-        f"join() returned when only {seen['finished_at_join']} of {len(expected)} tasks had finished:"
-        " an empty queue does not mean the tasks are done, since the workers may still be running"
-        " the last ones. Wait until every task has finished (queue.Queue's task_done() and join()"
-        " count them for you)."
-    )
+        diagnose.join_before_tasks_finished(seen["finished_at_join"], len(expected)))
     if isinstance(results, list) and results != expected and sorted(map(str, results)) == sorted(map(str, expected)):
         in_completion_order = [expected[i] for i in seen["completion_order"]]
-        cause = "the order in which the tasks finished" if results == in_completion_order else "another order"
         raise AssertionError(
-            f"results in the wrong order: join() must return them in submission order, but they came"
-            f" back in {cause} ({differences(results, expected)}). Put the task's index on the queue"
-            " with it and store each result at that index."
-        )
+            diagnose.results_out_of_order(results == in_completion_order, differences(results, expected)))
     assert results == expected, (
         f"{len(expected)} tasks on ThreadPool({n_workers}), each returning its own string (passed as"
         f" a keyword argument): {differences(results, expected)}"
@@ -112,11 +107,7 @@ def test_join_returns_only_the_tasks_since_the_last_join(student, rng):
                    stuck="join() never returned (a second join(), or a join() with no new tasks, must return too).")
     for number, (answer, batch) in enumerate(zip(answers, map(reported, batches)), start=1):
         assert answer == batch, (
-            f"join() number {number} must return the results of the {len(batch)} tasks submitted since"
-            f" the join() before it, and nothing else: {differences(answer, batch)}."
-            + (" Results of earlier batches were returned again: start a fresh list of results in join()."
-               if len(answer) > len(batch) else "")
-        )
+            diagnose.join_batch_wrong(number, len(batch), differences(answer, batch), len(answer) > len(batch)))
 
 
 @pytest.mark.group("results")
@@ -124,32 +115,36 @@ def test_one_worker_runs_tasks_in_fifo_order(student, rng):
     count = rng.randint(5, 20)
     order = call(student, "run_order_of_one_worker", count=count, patience=5.0,
                  stuck="join() never returned on ThreadPool(1).")
-    assert order == list(range(count)), (
-        f"ThreadPool(1) ran the tasks queued behind a busy worker in the order {order}, expected"
-        f" {list(range(count))}: the first task submitted must be the first to run (first in, first"
-        " out). Use queue.Queue, not a LifoQueue or a list popped from its end."
-    )
+    assert order == list(range(count)), diagnose.not_fifo(order)
 
 
 @pytest.mark.group("results")
-def test_no_result_is_lost_under_forced_interleavings(student, schedules, rng):
+def test_no_result_is_lost_under_forced_interleavings(student, schedules, exercise, rng):
     n_workers, sent = rng.randint(3, 5), tokens(rng, rng.randint(40, 80))
     expected = reported(sent)
-    outcomes = call(student, "results_under_forced_interleavings", seeds=schedules.seeds(SCHEDULES),
-                    n_workers=n_workers, tokens=sent, patience=5.0,
-                    stuck="the pool never finished under forced thread switches.", timeout=20)
+    reports = call(student, "results_under_forced_interleavings", seeds=schedules.seeds(SCHEDULES),
+                   n_workers=n_workers, tokens=sent, patience=5.0,
+                   stuck="the pool never finished under forced thread switches.", timeout=20)
+    outcomes = [report.get("result") if isinstance(report, dict) else report for report in reports]
+
+    def story(went_wrong: Callable[[Any], bool]) -> str:
+        """The interleaving of the first schedule that went wrong, in the student's lines, and a space."""
+        told = first_story(f"{exercise.module}.py", [report.get("pause") for report, outcome in zip(reports, outcomes)
+                                                     if isinstance(report, dict) and went_wrong(outcome)])
+        return f"{told} " if told else ""
+
     assert "hung" not in outcomes, (
         f"lost update: with thread switches forced inside pool.py, join() on ThreadPool({n_workers})"
         f" never returned for {len(expected)} tasks. A count of unfinished tasks shared by the workers"
         " probably lost an update: protect it with a Lock, or let queue.Queue do the counting with"
-        f" task_done() and join(). ({schedules.replay_hint()})"
+        f" task_done() and join(). {story(lambda outcome: outcome == 'hung')}({schedules.replay_hint()})"
     )
     wrong = [outcome for outcome in outcomes if outcome != expected]
     assert not wrong, (
         f"lost update: with thread switches forced inside pool.py, join() on ThreadPool({n_workers})"
         f" went wrong in {len(wrong)} of {SCHEDULES} schedules ({differences(wrong[0], expected)})."
         " Two threads changed the pool's shared state at once: protect it with a Lock."
-        f" ({schedules.replay_hint()})"
+        f" {story(lambda outcome: outcome != expected)}({schedules.replay_hint()})"
     )
 
 
@@ -167,15 +162,8 @@ def test_exactly_n_workers_run_every_task(student, rng):
     assert not seen["ran_on_caller"], (
         f"{pool} ran tasks on the thread that called submit() or join(): tasks belong on the workers"
     )
-    assert seen["runners"] <= n_workers, (
-        f"a new thread per task: {seen['runners']} different threads ran the {seen['tasks']} tasks of"
-        f" {pool}. A pool starts its {n_workers} workers once, in __init__, and they take task after"
-        " task from the queue."
-    )
-    assert seen["started_in_init"] == n_workers, (
-        f"{pool} started {seen['started_in_init']} threads in __init__, expected exactly {n_workers}"
-        " workers, started there and never again"
-    )
+    assert seen["runners"] <= n_workers, diagnose.thread_per_task(seen["runners"], seen["tasks"], n_workers)
+    assert seen["started_in_init"] == n_workers, diagnose.workers_started_in_init(seen["started_in_init"], n_workers)
     assert not seen["runners_not_started_in_init"], (
         f"{seen['runners_not_started_in_init']} threads that {pool} did not start in __init__ ran its"
         " tasks: only the workers started in __init__ may run them"
@@ -198,10 +186,7 @@ def test_blocking_tasks_run_n_at_a_time(student, rng):
         f" the same time. Only the {n_workers} workers may run tasks; the rest wait in the queue."
     )
     assert seen["peak_while_blocked"] == n_workers, (
-        f"not concurrent: {count} tasks that block were submitted, but only {seen['peak_while_blocked']}"
-        f" ran at the same time on {pool}, expected {n_workers}. Every worker must take tasks on its"
-        " own; do not hold a lock while a task runs."
-    )
+        diagnose.tasks_not_concurrent(count, seen["peak_while_blocked"], n_workers))
     assert seen["results"] == ["done"] * count, (
         f"{count} tasks on {pool}: {differences(seen['results'], ['done'] * count)}"
     )
@@ -216,11 +201,7 @@ def test_idle_pool_burns_no_cpu(student, rng):
          stuck=f"ThreadPool({n_workers}) never finished a few quick tasks.")
     _, used = student.cpu_timed_call("idle", seconds=IDLE_SECONDS)  # read by this process from the kernel
     call(student, "stop_idle_pool", stuck=f"shutdown() of an idle ThreadPool({n_workers}) never returned.")
-    assert used <= IDLE_CPU_SHARE * IDLE_SECONDS, (
-        f"busy waiting: an idle ThreadPool({n_workers}) used {used:.2f} s of CPU time in {IDLE_SECONDS} s"
-        f" ({used / IDLE_SECONDS:.0%} of a core; allowed: {IDLE_CPU_SHARE:.0%}). Workers must wait in"
-        " queue.get(), which blocks without using the CPU, not poll with get_nowait() in a loop."
-    )
+    assert used <= IDLE_CPU_SHARE * IDLE_SECONDS, diagnose.busy_waiting(n_workers, used, IDLE_SECONDS, IDLE_CPU_SHARE)
 
 
 # -- errors -----------------------------------------------------------------------------------
@@ -240,27 +221,17 @@ def test_a_failing_task_stands_in_its_place(student, rng):
                 for step in plan]
     sent_then = tokens(rng, rng.randint(3, 8))
     then = reported(sent_then)
-    advice = ("an exception that escapes a task ends its worker thread, and its task is never marked"
-              " done. Catch Exception around each task, store it as that task's result, and keep the"
-              " worker going.")
     seen = call(
         student, "failing_tasks", n_workers=n_workers, plan=plan, then=sent_then, timeout=5,
-        stuck=f"join() never returned after {len(failing)} of {count} tasks raised on ThreadPool({n_workers}):"
-              f" {advice}",
+        stuck=f"join() never returned: {diagnose.exception_ends_worker(len(failing), count, n_workers)}",
     )
     batch = {"first": f"after {len(failing)} of {count} tasks raised", "second": "on the tasks sent after those"}
-    assert "stranded" not in seen, (
-        f"join() {batch.get(seen['stranded'], '')} on ThreadPool({n_workers}) waits forever: every worker thread"
-        f" had ended with tasks still unfinished, so no thread is left to run them. Typically {advice}"
-    )
+    assert "stranded" not in seen, diagnose.every_worker_ended(batch.get(seen["stranded"], ""), n_workers)
     assert seen["first"] == expected, (
         f"{len(failing)} of {count} tasks raised on ThreadPool({n_workers}); each must leave its"
         f" exception object in its place and the others their results: {differences(seen['first'], expected)}"
     )
-    assert seen["second"] == then, (
-        f"after tasks raised, the next tasks on ThreadPool({n_workers}) went wrong:"
-        f" {differences(seen['second'], then)}. A failing task must not stop its worker."
-    )
+    assert seen["second"] == then, diagnose.failure_stopped_worker(n_workers, differences(seen["second"], then))
     assert seen["alive"] == n_workers, (
         f"after tasks raised, {seen['alive']} of ThreadPool({n_workers})'s worker threads were alive,"
         f" expected {n_workers}: a failing task must not end its worker"
@@ -286,15 +257,8 @@ def test_shutdown_lets_queued_tasks_finish_then_stops_every_worker(student, rng)
     seen = call(student, "shutdown_while_busy", n_workers=n_workers, queued=queued, busy_seconds=busy_seconds,
                 stuck=f"shutdown() never returned for ThreadPool({n_workers}) with {queued} queued tasks.")
     total = n_workers + queued
-    assert seen["finished"] == total, (
-        f"shutdown() returned after only {seen['finished']} of {total} tasks had finished (the workers"
-        f" were busy for {busy_seconds} s more, {queued} tasks waited in the queue): it must let the"
-        " queued tasks finish and then join every worker thread"
-    )
-    assert not seen["still_alive"], (
-        f"threads still alive after shutdown() returned: {', '.join(seen['still_alive'])}."
-        " shutdown() must stop every worker and join it before returning."
-    )
+    assert seen["finished"] == total, diagnose.shutdown_dropped_tasks(seen["finished"], total, queued)
+    assert not seen["still_alive"], diagnose.threads_alive_after_shutdown(seen["still_alive"])
 
 
 @pytest.mark.group("shutdown")
@@ -302,10 +266,7 @@ def test_submit_after_shutdown_raises_runtime_error(student, rng):
     facts = call(student, "shutdown_contract", n_workers=rng.randint(1, 4), tokens=tokens(rng, rng.randint(2, 9)),
                  stuck="shutdown(), the with-block or submit() after shutdown() never returned.")
     raised = facts["submit_after_shutdown"]
-    assert raised == "RuntimeError", (
-        f"submit() after shutdown() {'raised ' + raised if raised else 'raised nothing'}: a pool that has"
-        " been shut down has no workers left to run the task; raise RuntimeError"
-    )
+    assert raised == "RuntimeError", diagnose.submit_after_shutdown(raised)
 
 
 @pytest.mark.group("shutdown")

@@ -111,7 +111,8 @@ def check_threads_under_preemption(
     _lock: Callable[[], Any] = _thread.allocate_lock,
 ) -> list[dict[str, Any]]:
     """check_threads() once per forced schedule, with the numbers is_prime was called for more
-    than once. A hand-made pool that shares an unlocked index between its threads hands one
+    than once and what the tracer saw of the pause that best explains a lost update (for the
+    story; it decides nothing). A hand-made pool that shares an unlocked index between its threads hands one
     number to two threads here, and may skip another (on Python 3.10 the forced schedules
     mostly show the first, from 3.11 on mostly the second)."""
     original = primes.is_prime
@@ -119,10 +120,11 @@ def check_threads_under_preemption(
     runs = []
     for seed in seeds:
         calls: dict[Any, int] = {}
-        with _is_prime_replaced(primes, _counting(original, calls, lock)), _forced([primes], seed):
+        with _is_prime_replaced(primes, _counting(original, calls, lock)), _forced([primes], seed) as block:
             result = primes.check_threads(numbers, workers)
         runs.append({"result": _plain_mapping(result),
-                     "repeated": [[n, count] for n, count in calls.items() if count > 1]})
+                     "repeated": [[n, count] for n, count in calls.items() if count > 1],
+                     "pause": block.telling_pause()})  # for the story of a failure; it decides nothing
     return runs
 
 
@@ -140,7 +142,7 @@ def thread_pool_usage(
     `patience` seconds in all) until `workers` threads have arrived, so the threads of a
     real pool are all inside together, while a loop on one thread comes in alone.
     """
-    arrived: set[threading.Thread] = _set()  # the objects, not their idents: a new thread may reuse an ident
+    arrived: set[int] = _set()  # the kernel's ids of the threads (see gathering)
     counts = [0, 0]  # inside now, the most at once
     watched = _gathering(primes.is_prime, workers, _monotonic() + patience, _lock(), arrived, counts, _event())
     with _is_prime_replaced(primes, watched):

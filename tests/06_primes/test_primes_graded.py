@@ -26,6 +26,8 @@ from grader.harness.timing import (
     judge_speedup,
     restore_affinity,
 )
+from student_runtime.diagnoses import ex06_primes as diagnose
+from student_runtime.race_story import first_story
 
 SCHEDULES = 3  # forced schedules for the race check of check_threads
 PATIENCE = 5  # seconds a pool's first workers wait for the others (a correct pool: well under 1 s)
@@ -85,13 +87,9 @@ def smallest_factor(n: int) -> int:
     return next(d for d in range(2, math.isqrt(n) + 1) if n % d == 0)
 
 
-def why(n: int) -> str:
-    if n < 2:
-        return f"{n} is not prime: no number below 2 is"
-    if trusted_is_prime(n):
-        return f"{n} is prime"
-    factor = smallest_factor(n)
-    return f"{n} = {factor} * {n // factor} is not prime"
+def factor_of(n: int) -> int | None:
+    """The smallest factor of a number that has one; None for a prime and below 2."""
+    return None if n < 2 or trusted_is_prime(n) else smallest_factor(n)
 
 
 # In every input of is_prime and of the check_* functions: what a classic mistake trips on
@@ -153,10 +151,8 @@ def equal_cost_numbers(rng: random.Random, count: int) -> list[int]:
 
 
 def require_no_problems(headline: str, problems: list[str], advice: str = "", shown: int = 5) -> None:
-    if not problems:
-        return
-    more = f"\n  ... and {len(problems) - shown} more" if len(problems) > shown else ""
-    raise AssertionError(f"{headline}:\n  " + "\n  ".join(problems[:shown]) + more + (f"\n{advice}" if advice else ""))
+    if problems:
+        raise AssertionError(diagnose.problems(headline, problems, advice, shown))
 
 
 def wrong_flags(numbers: list[int], flags: list[Any]) -> list[int]:
@@ -166,9 +162,9 @@ def wrong_flags(numbers: list[int], flags: list[Any]) -> list[int]:
 
 def flag_problem(n: int, flag: Any) -> str:
     if type(flag) is bool:
-        return f"is_prime({n}) returned {flag}: {why(n)}"
+        return diagnose.wrong_flag(n, f"returned {flag}", factor_of(n))
     if isinstance(flag, dict):
-        return f"is_prime({n}) raised {flag['raised']}: {why(n)}"
+        return diagnose.wrong_flag(n, f"raised {flag['raised']}", factor_of(n))
     return f"is_prime({n}) returned {flag}; return True or False"
 
 
@@ -179,34 +175,26 @@ def flag_problems(numbers: list[int], flags: list[Any]) -> list[str]:
 
 def edge_advice(wrong: list[int]) -> str:
     """What a student most likely got wrong, judging by which edge cases failed."""
-    advice = []
-    if any(n < 2 for n in wrong):
-        advice.append("Numbers below 2 (1, 0 and all negative numbers) are not prime.")
-    if any(n in (2, 3) for n in wrong):
-        advice.append("2 and 3 are prime although the range of divisors to try is empty for them.")
-    if any(n > 3 and not trusted_is_prime(n) and smallest_factor(n) == math.isqrt(n) for n in wrong):
-        advice.append("A number like 25 = 5 * 5 has no divisor below its square root: the divisors"
-                      " tried must include isqrt(n) itself, as in range(2, math.isqrt(n) + 1).")
-    if any(n in CARMICHAEL for n in wrong):
-        advice.append("Carmichael numbers such as 561 = 3 * 11 * 17 pass Fermat's test but are not"
-                      " prime: use trial division.")
-    return " ".join(advice)
+    return diagnose.edge_advice(
+        below_two=any(n < 2 for n in wrong), two_or_three=any(n in (2, 3) for n in wrong),
+        no_divisor_below_root=any(n > 3 and factor_of(n) == math.isqrt(n) for n in wrong),
+        carmichael=any(n in CARMICHAEL for n in wrong))
 
 
 def mapping_problems(call: str, numbers: list[int], description: dict[str, Any]) -> list[str]:
     """What is wrong with a check_* result compared with {n: is_prime(n) for n in numbers}."""
     if description["pairs"] is None:
-        return [f"{call} returned a {description['type']}, expected a dict {{number: bool}}"]
+        return [diagnose.not_a_dict(call, description["type"])]
     answers = {n: trusted_is_prime(n) for n in numbers}
     seen = {key for key, _ in description["pairs"]}
-    problems = [f"{call} has no entry for {n}" for n in answers if n not in seen]
+    problems = [diagnose.missing_entry(call, n) for n in answers if n not in seen]
     for key, flag in description["pairs"]:
         if key not in answers:
-            problems.append(f"{call} has a key {key} that is not one of the numbers it was given")
+            problems.append(diagnose.unexpected_key(call, key))
         elif type(flag) is not bool:
             problems.append(f"{call}[{key}] is {flag}; the values must be True or False")
         elif flag is not answers[key]:
-            problems.append(f"{call}[{key}] is {flag}: {why(key)}")
+            problems.append(diagnose.wrong_entry(call, key, flag, factor_of(key)))
     return problems
 
 
@@ -231,11 +219,7 @@ def test_is_prime_agrees_with_a_trusted_check(student, rng):
     try:
         flags = student.call("is_prime_flags", numbers=numbers, timeout=SLOW_IS_PRIME)
     except StudentCodeHung as hang:
-        raise AssertionError(
-            f"too slow: is_prime needed more than {SLOW_IS_PRIME} s for {len(numbers)} numbers up"
-            " to 10**12. Trial division only has to try divisors up to the square root of n."
-            f"\n{hang}"
-        ) from None
+        raise AssertionError(f"{diagnose.too_slow(SLOW_IS_PRIME, len(numbers))}\n{hang}") from None
     require_no_problems("is_prime disagrees with a trusted primality test", flag_problems(numbers, flags),
                         edge_advice(wrong_flags(numbers, flags)))
 
@@ -260,58 +244,34 @@ def test_check_threads_uses_a_pool_of_workers_threads(student, rng):
         "check_threads never called is_prime: the grader watches your module's is_prime to see"
         " which threads do the work, so call it (for example pool.map(is_prime, numbers))"
     )
-    assert seen["threads"] <= workers and seen["peak"] <= workers, (
-        f"not a pool of {workers} threads: {seen['threads']} different threads called is_prime,"
-        f" up to {seen['peak']} at once. Create {workers} threads once and let each check many"
-        " numbers, for example with ThreadPoolExecutor(max_workers=workers)."
-    )
-    assert seen["peak"] == workers, (
-        f"not concurrent: at most {seen['peak']} of the {workers} pool threads were checking a"
-        " number at the same time. Hand all the numbers to the pool before waiting for any"
-        " result (pool.map, or submit everything first and collect the results afterwards)."
-    )
+    assert seen["threads"] <= workers and seen["peak"] <= workers, diagnose.not_a_thread_pool(
+        workers, seen["threads"], seen["peak"])
+    assert seen["peak"] == workers, diagnose.threads_not_concurrent(workers, seen["peak"])
 
 
 @pytest.mark.group("correctness")
-def test_check_threads_checks_each_number_once_under_forced_interleavings(student, schedules, rng):
+def test_check_threads_checks_each_number_once_under_forced_interleavings(student, schedules, exercise, rng):
     workers = rng.randint(3, 4)
     numbers = rng.sample(range(2, 1000), rng.randint(100, 140))  # short checks: many hand-outs
     call = f"check_threads(<{len(numbers)} numbers>, {workers})"
     runs = student.call("check_threads_under_preemption", seeds=schedules.seeds(SCHEDULES),
                         numbers=numbers, workers=workers)
-    broken = [problems for run in runs if (problems := [
+    broken = [(problems, run) for run in runs if (problems := [
         *mapping_problems(call, numbers, run["result"]),
         *(f"is_prime({n}) ran {count} times: {count} threads took the same number" for n, count in run["repeated"]),
     ])]
     if broken:
+        story = first_story(f"{exercise.module}.py", [run.get("pause") for _, run in broken])
         require_no_problems(
             f"race in check_threads: with thread switches forced at random points, {len(broken)} of"
-            f" {SCHEDULES} schedules went wrong, the first one", broken[0],
+            f" {SCHEDULES} schedules went wrong, the first one", broken[0][0],
             "Two threads took the same number, so it was checked twice and another number may have"
             " been skipped: hand out the work through a queue.Queue or a ThreadPoolExecutor, or hold"
-            f" a lock while taking the next number. ({schedules.replay_hint()})",
+            f" a lock while taking the next number. {story + ' ' if story else ''}({schedules.replay_hint()})",
         )
 
 
 # -- start methods ------------------------------------------------------------------------------
-
-PICKLING_ADVICE = (
-    "The pool could not pickle the function it was given: hand it a function defined at the top"
-    " level of primes.py, such as is_prime, not a lambda or a function defined inside"
-    " check_processes."
-)
-FRESH_IMPORT_ADVICE = (
-    "Under '{}' every worker process imports primes.py afresh and sees none of what the parent"
-    " did after importing it: module globals set in check_processes before creating the pool"
-    " are not there. Pass everything a worker needs as arguments."
-)
-
-
-def start_method_advice(start_method: str, what_happened: str) -> str:
-    if any(sign in what_happened for sign in ("pickle", "local object", "<lambda>")):
-        return PICKLING_ADVICE
-    return FRESH_IMPORT_ADVICE.format(start_method) if start_method != "fork" else ""
-
 
 def what_went_wrong(failure: SubmissionFailure) -> str:
     """The student's error without the pool's internal frames, which only say 'a worker failed'."""
@@ -334,8 +294,8 @@ def test_check_processes_works_under_every_start_method(sandbox, start_method, r
         raise
     except SubmissionFailure as failure:
         happened = what_went_wrong(failure)
-        raise AssertionError(f"{call} failed: {happened}\n{start_method_advice(start_method, happened)}") from None
-    require_correct_mapping(call, numbers, description, start_method_advice(start_method, ""))
+        raise AssertionError(diagnose.processes_failed(call, happened, start_method)) from None
+    require_correct_mapping(call, numbers, description, diagnose.start_method_advice(start_method, ""))
 
 
 # -- speedup ------------------------------------------------------------------------------------
@@ -367,13 +327,8 @@ def test_check_processes_works_in_other_processes(student, rng):
     seen = watched(student, numbers, workers, patience=0)  # which numbers, not how many at once
     skip_unless_workers_can_be_watched(student, seen)
     unchecked = sorted(set(numbers) - set(seen["in_workers"]))
-    assert not unchecked, (
-        f"no worker processes checked {len(unchecked)} of the {len(numbers)} numbers (e.g."
-        f" {', '.join(map(str, unchecked[:3]))}): check_processes must run is_prime on them in a"
-        " pool of worker processes, for example ProcessPoolExecutor(max_workers=workers).map(is_prime,"
-        f" numbers). {seen['calls_here']} is_prime calls ran in the process that called check_processes;"
-        " threads share its GIL and cannot check numbers in parallel."
-    )
+    assert not unchecked, diagnose.not_in_worker_processes(len(unchecked), len(numbers), unchecked,
+                                                           seen["calls_here"])
 
 
 @pytest.mark.group("speedup")
@@ -386,13 +341,8 @@ def test_check_processes_keeps_its_workers_busy_at_once(sandbox, usable_cores, r
     box = sandbox("student", start_method=start_method)
     seen = watched(box, numbers, workers)
     skip_unless_workers_can_be_watched(box, seen)
-    assert seen["peak"] == workers, (
-        f"not {workers} workers at once: at most {seen['peak']} worker processes were checking"
-        f" numbers at the same time, {seen['workers_seen']} in all (start method '{start_method}')."
-        " Create one pool of exactly `workers` processes and hand it all the numbers at once, with"
-        " pool.map(is_prime, numbers); waiting for each result before submitting the next number,"
-        " or a new pool per number, makes the workers take turns."
-    )
+    assert seen["peak"] == workers, diagnose.workers_not_busy_at_once(workers, seen["peak"], seen["workers_seen"],
+                                                                      start_method)
 
 
 def parallel_run(box: Sandbox, rng: random.Random, count: int, workers: int) -> Speedup:
@@ -488,10 +438,4 @@ def test_check_processes_is_faster_than_sequential(sandbox, usable_cores, rng):
     verdict = judge_speedup(speedups["student"], speedups["reference"], usable_cores)
     if not verdict.measurable:
         pytest.skip(verdict.explanation)
-    assert verdict.passed, (
-        f"no real speedup: {verdict.explanation}. check_processes must keep all {workers} worker"
-        " processes busy at once. Threads share one GIL and give no speedup on CPU work; a"
-        " process pool used one call at a time (apply(), or submit(...).result() inside the"
-        " loop) or with a single worker runs the numbers one after another; and a new pool for"
-        " every number spends its time starting processes."
-    )
+    assert verdict.passed, diagnose.no_real_speedup(verdict.explanation, workers)

@@ -55,9 +55,12 @@ def scrape_threaded_under_preemption(
     _forced: type = forced_interleavings, _plain: Callable[[object], Any] = _plain,
     _run: Callable[..., object] = _run, _zip: type = zip,
 ) -> list[dict[str, Any]]:
-    """scrape_threaded() once per forced schedule, each time on its own list of URLs."""
+    """scrape_threaded() once per forced schedule, each time on its own list of URLs: what it
+    returned ("result") and what the tracer saw of the pause that best explains a lost update
+    ("pause": for the story of a failure; it decides nothing)."""
     results = []
     for urls, seed in _zip(url_lists, seeds):
-        with _forced([scraper], seed, rate):
-            results.append(_plain(_run(scraper, "scrape_threaded", urls, workers)))
+        with _forced([scraper], seed, rate) as block:
+            result = _plain(_run(scraper, "scrape_threaded", urls, workers))
+        results.append({"result": result, "pause": block.telling_pause()})
     return results

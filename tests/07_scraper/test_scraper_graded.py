@@ -17,7 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
+from student_runtime.diagnoses import ex07_scraper as diagnose
 from student_runtime.loopback import LoopbackServer
+from student_runtime.race_story import first_story
 from grader.harness.sandbox import NotImplementedYet, Sandbox, StudentCodeError
 from grader.harness.timing import Speedup, best_speedups, frozen
 
@@ -81,8 +83,7 @@ def mixed_case(rng: Random, tag: str) -> str:
 
 @dataclass(frozen=True)
 class TitleCase:
-    page: str  # the kind of page, as the student reads it in a failure message
-    advice: str
+    kind: str  # a key of diagnose.PAGES: how the student reads it, and the advice that fits
     render: Callable[[Random, str], tuple[str, str | None]]  # random text -> (HTML, the expected title)
 
 
@@ -121,30 +122,19 @@ def no_title(rng: Random, text: str) -> tuple[str, None]:
 
 
 TITLE_CASES = [
-    TitleCase("a plain <title>", "Search the page for <title>...</title>.", plain),
-    TitleCase("a <title> tag in upper or mixed case",
-              "Tag names are case-insensitive: match <TITLE> and <Title> too (re.IGNORECASE).",
-              tag_in_mixed_case),
-    TitleCase("a <title> tag with attributes",
-              "The opening tag may carry attributes: accept anything up to its '>', as <title[^>]*> does.",
-              tag_with_attributes),
-    TitleCase("a title surrounded by newlines and spaces",
-              "Strip the whitespace around the text; in a regular expression '.' only crosses"
-              " newlines with re.DOTALL.",
-              whitespace_around),
-    TitleCase("a title with HTML entities (&amp; &lt; &#39; &eacute; ...)",
-              "Decode the entities with html.unescape().", entities),
-    TitleCase("a page with a second <title> further down (inside an <svg>)",
-              "Take the first title only: a greedy '.*' runs on to the last </title>; use '.*?'.",
-              second_title_further_down),
-    TitleCase("a page without a <title>", "A page without a title gives None.", no_title),
+    TitleCase("plain", plain),
+    TitleCase("mixed_case", tag_in_mixed_case),
+    TitleCase("attributes", tag_with_attributes),
+    TitleCase("whitespace", whitespace_around),
+    TitleCase("entities", entities),
+    TitleCase("second_title", second_title_further_down),
+    TitleCase("no_title", no_title),
 ]
 
 
 @dataclass(frozen=True)
 class FailingUrl:
-    page: str
-    advice: str
+    kind: str  # a key of diagnose.FAILURES
     make: Callable[[LoopbackServer, Random], str]  # registers the failure, returns its URL
 
 
@@ -152,16 +142,11 @@ def error_page(status: int) -> Callable[[LoopbackServer, Random], str]:
     return lambda loopback, rng: serve(loopback, rng, titled_page(rng, f"Error {status}: {random_text(rng)}"), status=status)
 
 
-STATUS_ADVICE = ("A status of 400 or more is an error page, whatever its <title> says: check"
-                 " response.status_code (or call response.raise_for_status() inside the try).")
-CONNECTION_ADVICE = "Catch httpx.HTTPError around the request and record None."
 FAILING_URLS = [
-    FailingUrl("a page answered with status 404", STATUS_ADVICE, error_page(404)),
-    FailingUrl("a page answered with status 500", STATUS_ADVICE, error_page(500)),
-    FailingUrl("a URL where the connection is refused", CONNECTION_ADVICE,
-               lambda loopback, rng: loopback.refused_url()),
-    FailingUrl("a server that hangs up without answering", CONNECTION_ADVICE,
-               lambda loopback, rng: serve(loopback, rng, delay=0.1, drop=True)),
+    FailingUrl("404", error_page(404)),
+    FailingUrl("500", error_page(500)),
+    FailingUrl("refused", lambda loopback, rng: loopback.refused_url()),
+    FailingUrl("hangs_up", lambda loopback, rng: serve(loopback, rng, delay=0.1, drop=True)),
 ]
 
 
@@ -189,11 +174,7 @@ def timed_probe(student: Sandbox, probe: str, call: str, timeout: float = CALL_T
     except NotImplementedYet:
         raise
     except StudentCodeError as error:
-        raise AssertionError(
-            f"{call} raised an exception instead of returning its dict: {error}\n"
-            "One URL must never stop the others: when a request fails or a page has no title,"
-            " record None for that URL and go on."
-        ) from None
+        raise AssertionError(diagnose.raised_instead_of_dict(call, str(error))) from None
 
 
 def scrape(student: Sandbox, function: str, urls: list[str], workers: int | None = None
@@ -203,10 +184,7 @@ def scrape(student: Sandbox, function: str, urls: list[str], workers: int | None
     result, seconds = timed_probe(student, "scrape", call, function=function, urls=urls, workers=workers)
     titles = titles_of(result, call)
     missing = [url for url in urls if url not in titles]
-    assert not missing, (
-        f"{call} returned no entry for {len(missing)} of the {len(urls)} URLs (e.g. {missing[0]}):"
-        " every URL needs one, None when its request failed. Did an exception end a thread?"
-    )
+    assert not missing, diagnose.entries_missing(call, len(missing), len(urls), missing[0])
     unknown = [key for key in titles if key not in set(urls)]
     assert not unknown, f"{call} returned keys that are not among its URLs: {unknown[:3]}"
     return titles, seconds
@@ -237,9 +215,8 @@ def test_titles_are_parsed(student, loopback, function, rng):
 
     titles, _ = scrape(student, function, list(cases), workers)
 
-    wrong = [f"- {case.page}: got {titles[url]!r}, expected {expected!r}. {case.advice}"
-             for url, (case, expected) in cases.items() if titles[url] != expected]
-    assert not wrong, f"wrong titles from {describe(function, list(cases), workers)}:\n" + "\n".join(wrong)
+    wrong = [(case.kind, titles[url], expected) for url, (case, expected) in cases.items() if titles[url] != expected]
+    assert not wrong, diagnose.wrong_titles(describe(function, list(cases), workers), wrong)
 
 
 # -- failures ---------------------------------------------------------------------------------
@@ -255,13 +232,9 @@ def test_failures_become_none(student, loopback, function, rng):
 
     titles, _ = scrape(student, function, urls, workers)
 
-    wrong = [f"- {failure.page}: got {titles[url]!r}, expected None. {failure.advice}"
-             for url, failure in failing.items() if titles[url] is not None]
-    wrong += [f"- a good page among the failures: got {titles[url]!r}, expected {text!r}."
-              " One failure must not stop the other URLs."
-              for url, text in good.items() if titles[url] != text]
-    assert not wrong, (f"{describe(function, urls, workers)} mixed up failures and pages:\n"
-                       + "\n".join(wrong))
+    wrong = [(failure.kind, titles[url]) for url, failure in failing.items() if titles[url] is not None]
+    wrong_good = [(titles[url], text) for url, text in good.items() if titles[url] != text]
+    assert not (wrong or wrong_good), diagnose.failures_mixed_up(describe(function, urls, workers), wrong, wrong_good)
 
 
 # -- concurrency ------------------------------------------------------------------------------
@@ -293,24 +266,12 @@ def test_workers_requests_in_flight(student, loopback, more_urls_than_workers, r
     assert titles == expected, f"{call} returned wrong titles for pages with a plain <title>"
     repeated = [f"{loopback.base_url}{path} {times} times" for path, times in
                 Counter(record.path for record in loopback.requests).items() if times > 1]
-    assert not repeated, (
-        f"{call} requested the same URL more than once: {', '.join(repeated[:3])}. Fetch each"
-        " URL exactly once; the requests in flight at the same time must be for different pages."
-    )
+    assert not repeated, diagnose.requested_more_than_once(call, repeated)
     wanted = min(workers, count)
-    assert loopback.peak_in_flight <= wanted, (
-        f"more than {wanted} requests in flight: the server saw {loopback.peak_in_flight} at once"
-        f" during {call}. Run exactly `workers` threads (for example"
-        " ThreadPoolExecutor(max_workers=workers)), not one thread per URL nor the executor's"
-        " default number."
-    )
+    assert loopback.peak_in_flight <= wanted, diagnose.too_many_in_flight(call, loopback.peak_in_flight, wanted)
     # Distinct pages: only requests for different pages at once are work done in parallel.
     peak = loopback.peak_paths_in_flight
-    assert peak == wanted, (
-        f"only {peak} page(s) requested at once during {call}, expected {wanted}: the threads"
-        f" did not wait for the server together (each page takes {IN_FLIGHT_DELAY} s to answer)."
-        " Start every thread before joining any, and hold no lock around the request."
-    )
+    assert peak == wanted, diagnose.too_few_in_flight(call, peak, wanted, IN_FLIGHT_DELAY)
 
 
 @pytest.mark.group("concurrency")
@@ -323,14 +284,16 @@ def test_every_url_is_fetched_exactly_once(student, loopback, schedules, exercis
                          for _ in seeds]
 
     # The manifest's time limit: a client per request costs up to 0.2 s each on a busy machine.
-    results, _ = timed_probe(student, "scrape_threaded_under_preemption",
+    reports, _ = timed_probe(student, "scrape_threaded_under_preemption",
                              f"scrape_threaded(workers={workers}) under forced thread switches",
                              timeout=exercise.time_limit, url_lists=[list(e) for e in expected_per_seed],
                              workers=workers, seeds=seeds, rate=PREEMPTION_RATE)
 
     fetched = Counter(record.path for record in loopback.requests)
-    problems = []
-    for seed, expected, result in zip(seeds, expected_per_seed, results):
+    problems, pauses = [], []
+    for seed, expected, report in zip(seeds, expected_per_seed, reports):
+        found = len(problems)
+        result = report.get("result") if isinstance(report, dict) else report
         titles = titles_of(result, describe("scrape_threaded", list(expected), workers))
         for url, text in expected.items():
             times = fetched[url.removeprefix(loopback.base_url)]
@@ -340,12 +303,15 @@ def test_every_url_is_fetched_exactly_once(student, loopback, schedules, exercis
                 problems.append(f"- seed {seed}: {url} has no entry in the result")
             elif titles[url] != text:
                 problems.append(f"- seed {seed}: {url} gave {titles[url]!r}, expected {text!r}")
+        if len(problems) > found and isinstance(report, dict):
+            pauses.append(report.get("pause"))
+    story = first_story(f"{exercise.module}.py", pauses)
     assert not problems, (
         f"lost or repeated work: with thread switches forced at random points, scrape_threaded"
         f" (workers={workers}) did not fetch every URL exactly once:\n" + "\n".join(problems[:8]) +
         "\nTwo threads took the same URL, or none took it. Hand the URLs out with an executor or a"
         " queue.Queue, or guard a shared index with a lock around both reading and advancing it."
-        f" ({schedules.replay_hint()})"
+        f" {story + ' ' if story else ''}({schedules.replay_hint()})"
     )
 
 
@@ -396,11 +362,5 @@ def test_threads_make_scraping_faster(student, loopback, rng):
     speedup = best_speedups({"student": measure}, rounds=SPEEDUP_ROUNDS,
                             settled=lambda best: workers * SPEEDUP_DELAY / best["student"].parallel >= bar)["student"]
 
-    assert speedup.ratio >= bar, (
-        f"not faster: {workers} pages that each take {SPEEDUP_DELAY} s to answer took"
-        f" {speedup.sequential:.2f} s fetched one after another and {speedup.parallel:.2f} s with"
-        f" scrape_threaded(workers={workers}) (at most {max(peaks)} in flight at once), a speedup of"
-        f" {speedup.ratio:.2f}x; ideal is {workers}x, the bar {bar:.1f}x (best of {speedup.rounds}"
-        " rounds). The threads must wait for the network at the same time: start them all before"
-        " joining any, and hold no lock around the request."
-    )
+    assert speedup.ratio >= bar, diagnose.not_faster(workers, SPEEDUP_DELAY, speedup.sequential, speedup.parallel,
+                                                     workers, max(peaks), bar, speedup.rounds)

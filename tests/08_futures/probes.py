@@ -236,12 +236,15 @@ def first_success_under_preemption(
     _forced: type = forced_interleavings, _calls: type = Calls,
     _first_success_outcome: Callable[..., Any] = _first_success_outcome, _rate: float = PREEMPTION_RATE,
 ) -> list[dict[str, Any]]:
-    """first_success() on calls that all end at the same moment, once per forced schedule."""
+    """first_success() on calls that all end at the same moment, once per forced schedule, each
+    outcome with what the tracer saw of the pause that best explains a lost update ("pause": for
+    the story of a failure; it decides nothing)."""
     outcomes = []
     for seed in seeds:
         calls = _calls(plan, meet_within)
-        with _forced([tasks], seed, rate=_rate):
-            outcomes.append(_first_success_outcome(tasks, calls, timeout_seconds))
+        with _forced([tasks], seed, rate=_rate) as block:
+            outcome = _first_success_outcome(tasks, calls, timeout_seconds)
+        outcomes.append({**outcome, "pause": block.telling_pause()})
         calls.release()
     return outcomes
 

@@ -22,6 +22,8 @@ from typing import Any, NoReturn
 import pytest
 
 from grader.harness.sandbox import Sandbox, StudentCodeHung
+from student_runtime.diagnoses import ex08_futures as diagnose
+from student_runtime.race_story import first_story
 
 ERROR_TYPES = ["ValueError", "RuntimeError", "LookupError", "ArithmeticError", "PermissionError"]
 SLOW = 4.0  # seconds a slow call takes, unless the probe lets it go once the verdict is in
@@ -121,11 +123,7 @@ def check_run_all_results(outcome: dict[str, Any], plan: list[dict[str, Any]], c
         culprits = [i for i, step in enumerate(plan) if step["kind"] == "raise" and raised(outcome, step)]
         culprit = culprits[0] if culprits else None
         if culprit is not None:
-            fail(
-                f"{call} {show_outcome(outcome)}, the exception of calls[{culprit}], instead of returning"
-                f" it at position {culprit} of the list: one failing call must not cost the other results."
-                " future.exception() returns what a call raised without raising it."
-            )
+            fail(diagnose.exception_escaped(call, show_outcome(outcome), culprit))
         fail(f"{call} {show_outcome(outcome)}; expected a list of {len(plan)} results")
     result = outcome["result"]
     assert result["kind"] == "list", f"{call} returned {show(result)}, expected a list of {len(plan)} results"
@@ -135,12 +133,7 @@ def check_run_all_results(outcome: dict[str, Any], plan: list[dict[str, Any]], c
     if not wrong:
         return
     if all_there(items, wanted):
-        fail(
-            f"{call}: the results are all there, but not in the order of the calls (position"
-            f" {wrong[0]} holds {show(items[wrong[0]])}, the result of another call). They seem to be in"
-            " the order the calls finished, which is what as_completed() gives. Keep the futures in a"
-            " list in the order you submitted the calls and take the results from that list."
-        )
+        fail(diagnose.results_in_completion_order(call, wrong[0], show(items[wrong[0]])))
     twins = [i for i in wrong if "again_of" in plan[i]]
     if twins:
         fail(
@@ -208,14 +201,8 @@ def test_run_all_respects_max_workers(student, rng):
     n_calls = 2 * max_workers + rng.randint(1, 3)
     seen = student.call("run_all_crowd", n_calls=n_calls, max_workers=max_workers, patience=3.0, hold=0.5)
     call = f"run_all(<{n_calls} calls>, max_workers={max_workers})"
-    assert seen["peak"] <= max_workers, (
-        f"more than {max_workers} calls ran at once: {call} ran {seen['peak']} at the same time."
-        " Create the executor with ThreadPoolExecutor(max_workers=max_workers)."
-    )
-    assert seen["peak"] == max_workers, (
-        f"{call} never ran more than {seen['peak']} calls at once: it should keep max_workers calls"
-        " running in parallel, on one executor with max_workers threads."
-    )
+    assert seen["peak"] <= max_workers, diagnose.too_many_at_once(call, seen["peak"], max_workers)
+    assert seen["peak"] == max_workers, diagnose.too_few_at_once(call, seen["peak"])
     calls_return_their_index = [{"after": 0.0, "kind": "value", "value": i} for i in range(n_calls)]
     check_run_all_results(seen["outcome"], calls_return_their_index, call)
 
@@ -237,13 +224,7 @@ def test_first_success_does_not_wait_for_slow_calls(student, rng):
     plan.insert(rng.randint(0, len(plan)), winner)
     outcome, seconds = run_first_success(student, plan, timeout=3 * SLOW)
     # The time first: a first_success() that waits for every call may then pick any of them.
-    assert seconds < QUICK_ANSWER, (
-        f"first_success took {seconds:.1f} s, although calls[{plan.index(winner)}] succeeded after 0.2 s:"
-        f" it waited for the {len(plan) - 1} slow calls ({SLOW:.0f} s each). Leaving a `with"
-        " ThreadPoolExecutor(...)` block waits for every call, and so does concurrent.futures.wait()"
-        " unless told return_when=FIRST_COMPLETED; create the executor without `with`, take the"
-        " futures from as_completed() and end with executor.shutdown(wait=False, cancel_futures=True)."
-    )
+    assert seconds < QUICK_ANSWER, diagnose.waited_for_slow_calls(seconds, plan.index(winner), 0.2, len(plan) - 1, SLOW)
     assert outcome["how"] == "returned" and matches(outcome["result"], expected(winner)), (
         f"first_success {show_outcome(outcome)}; expected {show(expected(winner))}, the value of"
         f" calls[{plan.index(winner)}], the only call to succeed within {SLOW:.0f} s"
@@ -287,16 +268,9 @@ def test_first_success_raises_timeout_error_in_time(student, rng):
     plan = [fails(rng, 0.05)] + [returns_value(rng, SLOW) for _ in range(rng.randint(1, 3))]
     rng.shuffle(plan)
     outcome, seconds = run_first_success(student, plan, timeout=timeout)
-    story = f"no call succeeded within timeout={timeout} s (one failed, the others needed {SLOW:.0f} s)"
     assert outcome["how"] == "raised" and outcome["error"]["timeout"], (
-        f"first_success {show_outcome(outcome)}, but {story}: raise TimeoutError"
-        " (as_completed(futures, timeout=...) raises it for you)."
-    )
-    assert seconds < timeout + 1.0, (
-        f"first_success raised TimeoutError only after {seconds:.1f} s with timeout={timeout} s: it"
-        " waited for the slow calls. Leaving a `with ThreadPoolExecutor(...)` block waits for every"
-        " call; end with executor.shutdown(wait=False, cancel_futures=True) instead."
-    )
+        diagnose.no_timeout_error(show_outcome(outcome), timeout))
+    assert seconds < timeout + 1.0, diagnose.timeout_error_late(seconds, timeout)
     assert seconds >= 0.9 * timeout, (
         f"first_success raised TimeoutError after {seconds:.2f} s, before timeout={timeout} s had passed"
     )
@@ -311,11 +285,7 @@ def test_first_success_reraises_the_last_failure(student, rng):
     outcome, seconds = run_first_success(student, plan, timeout=3 * SLOW)
     story = (f"every call failed, the last one was calls[{plan.index(last)}], which {show_step(last)}")
     if raised(outcome, first):
-        fail(
-            f"first_success {show_outcome(outcome)}, the exception of the first call to fail"
-            f" (calls[{plan.index(first)}] after {first['after']:.2f} s), but {story}. Remember each"
-            " failure as the calls finish and raise the last one once no call is left."
-        )
+        fail(diagnose.first_failure_reraised(show_outcome(outcome), plan.index(first), first["after"], story))
     assert raised(outcome, last), f"first_success {show_outcome(outcome)}, but {story}: re-raise that one"
     assert seconds < last["after"] + QUICK_ANSWER, (
         f"first_success took {seconds:.1f} s, although every call had failed after {last['after']:.2f} s:"
@@ -325,7 +295,7 @@ def test_first_success_reraises_the_last_failure(student, rng):
 
 @pytest.mark.group("first_success")
 @pytest.mark.timing
-def test_first_success_when_all_fail_at_once(student, schedules, rng):
+def test_first_success_when_all_fail_at_once(student, schedules, exercise, rng):
     plan = [fails(rng, 0.0) for _ in range(5)]  # no more than the smallest default pool: 5 threads
     # The calls wait at most 0.5 s for each other, so they have all failed long before the
     # timeout, even on a pool too small to run them all at once.
@@ -344,12 +314,19 @@ def test_first_success_when_all_fail_at_once(student, schedules, rng):
         f" although all {len(plan)} calls had failed at the same moment: it should re-raise one of their"
         " exceptions at once. It lost count of the calls that had ended, as `remaining -= 1` from several"
         " threads without a lock does (a lost update). Let as_completed() count for you, or hold a lock"
-        f" around the count. ({schedules.replay_hint()})"
+        f" around the count. {story(exercise, lost_count)}({schedules.replay_hint()})"
     )
     assert not wrong, (
         f"first_success {show_outcome(wrong[0])}, although all {len(plan)} calls had failed at the same"
-        f" moment: re-raise the exception of one of them ({schedules.replay_hint()})"
+        f" moment: re-raise the exception of one of them. {story(exercise, wrong)}({schedules.replay_hint()})"
     )
+
+
+def story(exercise: Any, outcomes: list[dict[str, Any]]) -> str:
+    """The interleaving of the first of these forced schedules, in the student's own lines, from
+    what the sandbox's child reported, and a space; empty when it cannot be told."""
+    told = first_story(f"{exercise.module}.py", [outcome.get("pause") for outcome in outcomes])
+    return f"{told} " if told else ""
 
 
 # -- map_processes --------------------------------------------------------------------------------
@@ -363,11 +340,7 @@ def check_it_returned(outcome: dict[str, Any], call: str) -> None:
         return
     error = outcome["error"]
     if error["pickling"] or "pickl" in f"{error['type']} {error['message']}".lower():
-        fail(
-            f"{call} {show_outcome(outcome)}: a process pool pickles the function it sends to its"
-            " workers, and only a module-level function pickles. Hand fn itself to the executor, not"
-            " a lambda or a function defined inside map_processes()."
-        )
+        fail(diagnose.not_picklable(call, show_outcome(outcome)))
     fail(f"{call} {show_outcome(outcome)}")
 
 
@@ -388,10 +361,7 @@ def test_map_processes_runs_items_in_worker_processes(sandbox, rng, start_method
         " [item's token, process id] for every item, in the order of the items"
     )
     pids = {pid for _, pid in pairs}
-    assert pids != {seen["caller"]}, (
-        f"{call} ran every item in the calling process itself: threads share one process (and one"
-        " GIL). Use a ProcessPoolExecutor."
-    )
+    assert pids != {seen["caller"]}, diagnose.ran_in_calling_process(call)
     assert len(pids) > 1, f"{call} ran every item in one single worker process; expected up to {max_workers}"
     assert seen["caller"] not in pids, f"{call} ran some items in the calling process; use worker processes"
     assert len(pids) <= max_workers, f"{call} used {len(pids)} worker processes, more than max_workers"
