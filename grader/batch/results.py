@@ -18,7 +18,7 @@ from typing import Any
 from grader.manifest import Exercise
 
 RESULTS_FORMAT = "concurrency-kit-results"
-RESULTS_VERSION = 1
+RESULTS_VERSION = 2  # 2: each exercise says how many runs measured it (measurements, measured_again)
 NEVER_REPORTED = "this test never reported a result, so it counts as failed"
 
 
@@ -28,7 +28,8 @@ def complete_report(expected: Mapping[str, Any], actual: Mapping[str, Any] | Non
     suites), filled from `actual` (a student's run, None when it wrote none).
 
     An exercise in `not_graded` (id -> reason) or missing from `actual` earns 0 and says why;
-    a test missing from its exercise's report counts as an error, and fails its group.
+    a test missing from its exercise's report counts as an error, and fails its group. Every
+    exercise says how many runs measured it (runner.measured_again): 0 when none graded it.
     """
     graded = {exercise["id"]: exercise for exercise in (actual or {}).get("exercises", [])}
     exercises = []
@@ -47,7 +48,8 @@ def complete_report(expected: Mapping[str, Any], actual: Mapping[str, Any] | Non
 
 def _zero(wanted: Mapping[str, Any], reason: str) -> dict[str, Any]:
     exercise = copy.deepcopy(dict(wanted))
-    exercise.update(points=0, message=f"0 points: {reason}", integrity={"status": "clean", "evidence": []})
+    exercise.update(points=0, message=f"0 points: {reason}", integrity={"status": "clean", "evidence": []},
+                    measurements=0, measured_again="")
     for group in exercise["groups"]:
         group.update(points=0, status="failed", note="")
         for test in group["tests"]:
@@ -57,6 +59,8 @@ def _zero(wanted: Mapping[str, Any], reason: str) -> dict[str, Any]:
 
 def _with_missing_tests(wanted: Mapping[str, Any], got: Mapping[str, Any]) -> dict[str, Any]:
     exercise = copy.deepcopy(dict(got))
+    exercise.setdefault("measurements", 1)
+    exercise.setdefault("measured_again", "")
     groups = {group["name"]: group for group in exercise["groups"]}
     for wanted_group in wanted["groups"]:
         group = groups.get(wanted_group["name"])
@@ -123,6 +127,11 @@ def feedback_markdown(results: Mapping[str, Any], exercises: Sequence[Exercise])
         lines += [f"## {exercise['id']}: {exercise['points']}/{exercise['max_points']}", "", exercise["title"], ""]
         if exercise["message"]:
             lines += [exercise["message"], ""]
+        if exercise.get("measured_again"):
+            why = exercise["measured_again"].removeprefix("measured again: ")
+            lines += [f"Measured {exercise['measurements']} times: a timing check could not measure ({why}),"
+                      " so this exercise was graded again with nothing else running; these are the points"
+                      " of the last run.", ""]
         if exercise["integrity"]["status"] != "clean":
             lines += [f"Integrity: {exercise['integrity']['status']}"]
             lines += [f"- {evidence}" for evidence in exercise["integrity"]["evidence"]] + [""]

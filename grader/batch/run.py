@@ -3,8 +3,10 @@
 Each student is graded by a fresh pytest process of the instructor's own suites, given only a
 private copy of the student's files. Students are graded in parallel (`jobs`); every test of
 every run holds the machine-wide timing lock shared, and a test marked `timing` holds it alone,
-so no speedup or latency is measured beside other grading work. Nothing a student does can
-stop the class: a run that hangs is killed, a run with no report scores 0 with the reason.
+so no speedup or latency is measured beside other grading work. An exercise whose timing
+check found the machine too busy is graded again alone (runner.measured_again), so the same
+files get the same points. Nothing a student does can stop the class: a run that hangs is
+killed, a run with no report scores 0 with the reason.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from grader.batch.results import complete_report, feedback_markdown, grades_csv,
 from grader.batch.stage import Staged, collect, kit_fingerprint
 from grader.batch.visible import VisibleTests
 from grader.manifest import KIT_ROOT, Exercise, kit_version
-from grader.runner import run_hidden_suites
+from grader.runner import measured_again, run_hidden_suites
 
 RESULTS_FILE, FEEDBACK_FILE, GRADESCOPE_FILE = "results.json", "feedback.md", "gradescope.json"
 GRADES_FILE = "grades.csv"
@@ -48,6 +50,12 @@ class Graded:
     def flags(self) -> list[str]:
         return [f"{self.results['student']} {e['id']}: {e['integrity']['status']}"
                 for e in self.results["exercises"] if e["integrity"]["status"] != "clean"]
+
+    @property
+    def measured_again(self) -> list[str]:
+        """One line per exercise graded more than once, for the class summary."""
+        return [f"{self.results['student']} {e['id']}: {e['measurements']} measurements ({e['measured_again']})"
+                for e in self.results["exercises"] if e.get("measurements", 1) > 1]
 
 
 @dataclass
@@ -135,6 +143,8 @@ class ClassGrading:
                 run = run_hidden_suites(present, stage, extra_args=lock, timeout=self._longest_run(present))
             except RuntimeError as error:
                 return None, f"the grader failed on this submission and gave it 0; regrade it: {error}"
+            run = measured_again(run, present, lambda exercise: run_hidden_suites(
+                [exercise], stage, timeout=self._longest_run([exercise])), self.timing_lock)
             # Replay commands name the private copy; the student knows their own repository.
             text = json.dumps(run.report)
             for staged_path in (os.path.relpath(stage, KIT_ROOT), str(stage)):

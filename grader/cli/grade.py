@@ -148,4 +148,6 @@ def print_summary(graded: Sequence[Graded], out: Path, seconds: float, jobs: int
     regrade = f" ({', '.join(failures)}: regrade them)" if failures else ""
     print(f"failures of the grader itself: {len(failures)}{regrade}")
     print(f"integrity flags: {len(flags)}" + "".join(f"\n    {flag}" for flag in flags))
+    again = [line for g in graded for line in g.measured_again]
+    print(f"measured again, the machine being too busy: {len(again)}" + "".join(f"\n    {line}" for line in again))
     print(f"grades: {out / 'grades.csv'}; per student: {out}/<student>/results.json and feedback.md")

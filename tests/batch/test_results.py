@@ -19,6 +19,7 @@ from grader.batch.results import (NEVER_REPORTED, complete_report, feedback_mark
                                   results_document, split_points)
 from grader.harness.integrity import TAMPERED, Finding
 from grader.manifest import Exercise
+from grader.runner import SuiteRun, measured_again
 from grader.scoring import TestOutcome, build_report
 
 GOLDEN = Path(__file__).with_name("golden")
@@ -51,6 +52,8 @@ CASES: dict[str, tuple[dict[str, Any] | None, dict[str, str]]] = {
     "file_missing": (report({}), {"02_other": "no file exercises/02_other/other.py in the submission"}),
     "no_report_at_all": (None, {}),
     "tampered": (report({}, {"01_example": [Finding(TAMPERED, "a reply was forged")]}), {}),
+    "measured_again": (measured_again(SuiteRun(report({"test_c": "skip"}), 0, ""), [RACE, QUEUE],
+                                      lambda exercise: SuiteRun(report({"test_c": "fail"}), 0, ""), None).report, {}),
 }
 
 
