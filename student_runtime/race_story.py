@@ -62,7 +62,7 @@ _READS = {"LOAD_ATTR": "attr", "LOAD_GLOBAL": "name", "LOAD_NAME": "name", "LOAD
           "LOAD_CLASSDEREF": "name", "BINARY_SUBSCR": "item", "LOAD_METHOD": "attr"}
 _WRITES = {"STORE_ATTR": "attr", "STORE_GLOBAL": "name", "STORE_NAME": "name", "STORE_DEREF": "name",
            "STORE_SUBSCR": "item"}
-_SAME_LINE, _OTHER_LINE, _AFTER_A_READ, _READ_ACROSS = 3, 2, 1, 0
+_SAME_LINE, _OTHER_LINE, _AFTER_A_READ, _AFTER_A_READ_ELSEWHERE, _READ_ACROSS = 3, 2, 1, 0.5, 0
 _HALF_DONE, _HALF_DONE_BY_A_CALL, _OVERTAKEN = -1, -2, -3
 # The plainest story, which none beats but by a larger count: between a line's read and write,
 # while one other thread ran that line. The first one found, from the latest pause, is told.
@@ -345,7 +345,7 @@ def _overtaken(bytecode: _Analyses, thread: int, code: CodeType, line: int, offs
     return _facts("overtaken", _OVERTAKEN, thread, code, handed, taken, None, updates) if updates else None
 
 
-def _facts(kind: str, rank: int, thread: int, code: CodeType, line: int, read_in: int | None, acted_in: int | None,
+def _facts(kind: str, rank: float, thread: int, code: CodeType, line: int, read_in: int | None, acted_in: int | None,
            updates: list[tuple[int, CodeType, int, int]]) -> tuple[tuple[int, ...], dict[str, Any]]:
     """A story's rank and its facts, plain data."""
     updates.sort(key=lambda update: (update[0], kind == "overtaken" and update[2] != read_in, -update[3], update[2]))
@@ -391,7 +391,10 @@ def _lost_update(bytecode: _Analyses, thread: int, code: CodeType, line: int, of
             return None
         updates = _writing(bytecode, runs, read & written & bytecode.writes(code, acted_in))
         same = [update for update in updates if update[1] is code and update[2] == acted_in]
-        updates = same or updates  # others ran the very write it then ran: that is the story
+        if same:  # others ran the very write it then ran: that is the story
+            updates = same
+        else:  # others wrote a variable of the same name (`x[k]` matches any `x[j]`): a weaker story
+            rank = _AFTER_A_READ_ELSEWHERE
     if not updates:
         return None
     return _facts(kind, rank, thread, code, line, read_in, acted_in, updates)
