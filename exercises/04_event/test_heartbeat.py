@@ -137,5 +137,7 @@ def test_stop_is_safe_before_start_and_twice():
         for index, step in enumerate(steps):
             try:
                 getattr(beat, step)()
+            except NotImplementedError:
+                raise  # not written yet: the report says so in its own words
             except Exception as error:
                 raise AssertionError(diagnose.stop_not_safe(steps, index, type(error).__name__, str(error))) from None
