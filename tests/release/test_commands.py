@@ -174,10 +174,13 @@ def wait_for(lines: queue.Queue[str], text: str, seen: list[str]) -> None:
 
 @pytest.fixture
 def watching(installed: Path, repository: Path) -> Iterator[subprocess.Popen[str]]:
-    """`watch 01` in a session of its own (as a terminal's Ctrl-C reaches a command and its children)."""
+    """`watch 01` in a session of its own (as a terminal's Ctrl-C reaches a command and its children),
+    with Ctrl-C's signal handled as in a terminal even when this run was started in the
+    background, where the shell has it ignored and a child would inherit that."""
     process = subprocess.Popen([str(installed), "-m", "student_runtime", "watch", "01"], cwd=repository,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     yield process
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGKILL)
